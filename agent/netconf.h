@@ -1,0 +1,22 @@
+/* agent/netconf.h: configure an interface through rtnetlink (libmnl):
+ * link up, one address, a default route. DNS goes to a resolv.conf. */
+#ifndef KEEL_NETCONF_H
+#define KEEL_NETCONF_H
+#include <stddef.h>
+
+struct netconf {
+	char ifname[16];         /* "eth0" */
+	char address[64];        /* "10.0.2.15/24"; "" to leave addresses alone */
+	char gateway[64];        /* "10.0.2.2"; "" for no default route */
+	char dns[3][64];         /* up to 3 nameservers */
+	size_t ndns;
+};
+
+/* Parse "ADDR/LEN,gw=GW,dns=DNS[,dns=DNS]" (the --net and keel.ip form). */
+int netconf_parse(const char *spec, struct netconf *out);
+/* Bring the link up, replace its address, set the default route. On failure
+ * err holds the kernel's extended ack message when it sent one. */
+int netconf_apply(const struct netconf *nc, char *err, size_t errlen);
+/* Write the nameservers to path atomically ("nameserver X" lines). */
+int netconf_write_resolv(const struct netconf *nc, const char *path);
+#endif

@@ -1,0 +1,17 @@
+/* common/fd.h: small fd helpers. All return 0 (or a count) or -errno. */
+#ifndef KEEL_FD_H
+#define KEEL_FD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write all of buf, retrying on EINTR and short writes (blocking fds). */
+int fd_write_all(int fd, const void *buf, size_t len);
+/* Read exactly len bytes; -EPIPE on EOF before len (blocking fds). */
+int fd_read_exact(int fd, void *buf, size_t len);
+int fd_set_nonblock(int fd, bool on);
+/* Close *fd if open and set it to -1; safe to call twice. */
+void fd_close(int *fd);
+/* Write a whole file atomically: write to path.tmp, fsync-free rename. */
+int fd_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+#endif

@@ -1,0 +1,30 @@
+# tests/lib.sh: sourced by shell tests. Results are lines the runner counts.
+# shellcheck shell=bash
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=$TOP/build
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; }
+# check NAME CMD...: PASS when CMD succeeds, FAIL with its output otherwise.
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then pass "$name"; else fail "$name: ${out//$'\n'/ | }"; fi
+}
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+# A private scratch directory, removed when the test exits.
+TMP=$(mktemp -d /tmp/keel-test.XXXXXX)
+cleanup_hooks=()
+on_exit() { cleanup_hooks+=("$*"); }
+_run_cleanup() {
+	local i
+	for (( i=${#cleanup_hooks[@]}-1; i>=0; i-- )); do eval "${cleanup_hooks[i]}" || true; done
+	rm -rf "$TMP"
+}
+trap _run_cleanup EXIT

@@ -1,0 +1,51 @@
+/* tests/unit/harness.h: the unit-test harness. A test file #includes the .c
+ * it tests (to reach its statics), defines test functions with TEST(), and
+ * ends with RUN_TESTS(...). Each CHECK prints PASS/FAIL lines for tests/run. */
+#ifndef KEEL_HARNESS_H
+#define KEEL_HARNESS_H
+#include <stdio.h>
+#include <string.h>
+
+static int harness_failed;
+static const char *harness_test;
+
+#define TEST(name) static void name(void)
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		printf("FAIL: %s: %s:%d: %s\n", harness_test, __FILE__, __LINE__, #cond); \
+		harness_failed++; \
+	} \
+} while (0)
+
+#define CHECK_EQ_INT(a, b) do { \
+	long long _a = (long long)(a), _b = (long long)(b); \
+	if (_a != _b) { \
+		printf("FAIL: %s: %s:%d: %s == %lld, expected %lld\n", harness_test, \
+		       __FILE__, __LINE__, #a, _a, _b); \
+		harness_failed++; \
+	} \
+} while (0)
+
+#define CHECK_EQ_STR(a, b) do { \
+	const char *_a = (a), *_b = (b); \
+	if (!_a || !_b || strcmp(_a, _b) != 0) { \
+		printf("FAIL: %s: %s:%d: %s == \"%s\", expected \"%s\"\n", harness_test, \
+		       __FILE__, __LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)"); \
+		harness_failed++; \
+	} \
+} while (0)
+
+static inline void harness_run(const char *name, void (*fn)(void))
+{
+	int before = harness_failed;
+	harness_test = name;
+	fn();
+	if (harness_failed == before)
+		printf("PASS: %s\n", name);
+}
+
+#define RUN(fn) harness_run(#fn, fn)
+#define RUN_TESTS(...) \
+	int main(void) { __VA_ARGS__; return harness_failed ? 1 : 0; }
+#endif
