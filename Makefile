@@ -54,7 +54,7 @@ kernel: deps
 	scripts/build-kernel $(B)/bzImage
 
 test: all
-	@tests/run unit host vm
+	@tests/run unit host fuzz vm
 
 test-unit: all
 	@tests/run unit
@@ -66,10 +66,12 @@ test-vm: all
 	@tests/run vm
 
 bench: all
-	@tests/run bench
+	@rm -rf $(B)/bench/metrics
+	@tests/run bench; rc=$$?; scripts/metrics-json $(B)/bench/metrics > $(B)/bench/results.json; \
+		echo "wrote $(B)/bench/results.json"; exit $$rc
 
 fuzz: all
-	@tests/run fuzz
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/run fuzz
 
 clean:
 	rm -rf $(B)

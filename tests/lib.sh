@@ -28,3 +28,10 @@ _run_cleanup() {
 	rm -rf "$TMP"
 }
 trap _run_cleanup EXIT
+# record_metric NAME NUMBER: one figure for build/bench/results.json, which
+# `make bench` assembles from build/bench/metrics/* after the bench tier.
+record_metric() {
+	mkdir -p "$B/bench/metrics"
+	echo "$2" > "$B/bench/metrics/$1"
+	echo "metric $1 = $2"
+}
