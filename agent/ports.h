@@ -3,6 +3,7 @@
 #ifndef KEEL_PORTS_H
 #define KEEL_PORTS_H
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,8 @@ struct port_entry {
 	uint32_t pid;                    /* 0 when no owner was found */
 	char command[16];                /* the owner's comm, "" if unknown */
 	uint64_t inode;                  /* the socket's inode (identity) */
+	uint32_t uid;                    /* the socket's owner uid (sock_diag) */
+	bool v6only;                     /* "::" listener that refuses IPv4 */
 };
 
 struct port_set {
@@ -31,6 +34,9 @@ void port_scanner_close(struct port_scanner *s);
  * inode). Owners are resolved for sockets not seen in the previous scan. */
 int port_scanner_scan(struct port_scanner *s, struct port_set *out);
 void port_set_free(struct port_set *set);
+/* The order of a port_set: transport, port, address (text), inode. Equal
+ * (0) means the same socket; pid and command are not compared. */
+int port_entry_cmp(const struct port_entry *a, const struct port_entry *b);
 /* Call cb for each entry of next missing from prev (PORT_ADDED) and each of
  * prev missing from next (PORT_REMOVED). Both sets must be sorted. */
 void port_set_diff(const struct port_set *prev, const struct port_set *next,
