@@ -1,0 +1,18 @@
+# rootfs/module.mk: the root image and `make run`.
+#
+#   make image   kernel + build/keel.img (erofs; scripts/build-rootfs caches
+#                per input hash, so an unchanged image costs ~1 s)
+#   make run     everything, then boots the VM and waits for dockerd
+IMAGE := $(B)/keel.img
+
+.PHONY: $(IMAGE)
+image: kernel $(IMAGE)
+
+$(IMAGE): $(B)/keel-init $(B)/keel-agent | deps
+	@scripts/build-rootfs --init $(B)/keel-init --agent $(B)/keel-agent $@
+
+# The VM tier boots the image with the kernel and reaches it with the host tools.
+test-vm test: image
+
+run: all image
+	@scripts/run-vm start
