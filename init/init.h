@@ -1,0 +1,50 @@
+/* init/init.h: keel-init's state, shared by main, loop, boot and shutdown. */
+#ifndef KEEL_INIT_INIT_H
+#define KEEL_INIT_INIT_H
+#include "config.h"
+#include "services.h"
+#include "shares.h"
+#include "storage.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RUN_DIR_DEFAULT "/run/keel"
+#define DATA_DIR_DEFAULT "/var/lib"
+#define PATH_BUF 256
+
+enum shutdown_kind { SHUTDOWN_NONE, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
+
+struct init_ctx {
+	bool test_mode;            /* in a PID namespace on a host: spare the host */
+	const char *cmdline_file;  /* NULL: /proc/cmdline */
+	const char *services_file; /* NULL: the built-in table */
+	char run_dir[PATH_BUF], data_dir[PATH_BUF];
+	char status_path[PATH_BUF + 16], log_dir[PATH_BUF + 16], timeline_path[PATH_BUF + 16];
+	uint64_t boot_ms;
+
+	struct config cfg;
+	struct data_state data;
+	struct share_state shares[CONFIG_MAX_SHARES];
+	size_t nshares;
+	struct service_table table;
+	struct supervisor sup;
+
+	int epfd, sigfd, timerfd;
+	struct watch w_sig, w_timer;
+	enum shutdown_kind shutdown;
+	bool summary_done;
+};
+
+/* boot.c */
+void boot_mounts(const struct init_ctx *c);
+void boot_identity(const struct init_ctx *c);
+/* loop.c: the epoll loop; never returns. */
+int loop_setup(struct init_ctx *c);
+__attribute__((noreturn)) void loop_run(struct init_ctx *c);
+void publish_status(struct init_ctx *c);
+/* shutdown.c: after services stopped: kill the rest, sync, unmount,
+ * reboot(2). Never returns. */
+__attribute__((noreturn)) void shutdown_finish(struct init_ctx *c);
+/* main.c: the last resort when nothing else works: reap forever. */
+__attribute__((noreturn)) void reap_forever(void);
+#endif

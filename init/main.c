@@ -1,0 +1,213 @@
+/* init/main.c: keel-init, PID 1. Startup in order (each step logs its own
+ * failure and boot goes on), then the epoll loop, which never returns.
+ *
+ *   keel-init                         production, as the kernel's init
+ *   keel-init --test [--cmdline FILE] [--services FILE] [--run-dir DIR]
+ *             [--data-dir DIR]        PID 1 of a PID namespace on a host
+ *
+ * --cmdline implies --test: the real command line only comes from /proc. */
+#include "init.h"
+#include "clock.h"
+#include "fd.h"
+#include "log.h"
+#include "timeline.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct init_ctx ctx;   /* large: keep it off the stack */
+
+void reap_forever(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		sigwait(&set, &sig);
+	}
+}
+
+static void usage_exit(const char *why)
+{
+	fprintf(stderr, "keel-init: %s\nusage: keel-init [--test] [--cmdline FILE] "
+		"[--services FILE] [--run-dir DIR] [--data-dir DIR]\n", why);
+	exit(2);
+}
+
+static void parse_args(struct init_ctx *c, int argc, char **argv)
+{
+	const char *run_dir = RUN_DIR_DEFAULT, *data_dir = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--test")) {
+			c->test_mode = true;
+			continue;
+		}
+		if (!v)
+			usage_exit("missing argument");
+		if (!strcmp(a, "--cmdline"))
+			c->cmdline_file = v, c->test_mode = true;
+		else if (!strcmp(a, "--services"))
+			c->services_file = v;
+		else if (!strcmp(a, "--run-dir"))
+			run_dir = v;
+		else if (!strcmp(a, "--data-dir"))
+			data_dir = v;
+		else
+			usage_exit("unknown option");
+		i++;
+	}
+	if (strlen(run_dir) >= sizeof(c->run_dir) || (data_dir && strlen(data_dir) >= sizeof(c->data_dir)))
+		usage_exit("path too long");
+	strcpy(c->run_dir, run_dir);
+	/* In test mode /var/lib is the host's: use one under the run dir. */
+	if (data_dir)
+		strcpy(c->data_dir, data_dir);
+	else
+		snprintf(c->data_dir, sizeof(c->data_dir), "%s",
+			 c->test_mode ? "" : DATA_DIR_DEFAULT);
+	if (!c->data_dir[0] && snprintf(c->data_dir, sizeof(c->data_dir), "%s/var-lib",
+					run_dir) >= (int)sizeof(c->data_dir))
+		usage_exit("path too long");
+	snprintf(c->status_path, sizeof(c->status_path), "%s/status", run_dir);
+	snprintf(c->log_dir, sizeof(c->log_dir), "%s/log", run_dir);
+	snprintf(c->timeline_path, sizeof(c->timeline_path), "%s/timeline", run_dir);
+}
+
+static void set_own_oom(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || fd_write_all(fd, "-1000\n", 6) < 0)
+		log_warn("cannot set oom_score_adj: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void warn_param(void *unused, const char *msg)
+{
+	(void)unused;
+	log_warn("%s", msg);
+}
+
+static void read_cmdline(struct init_ctx *c)
+{
+	static char buf[8192];      /* the kernel's limit is smaller (COMMAND_LINE_SIZE) */
+	const char *path = c->cmdline_file ? c->cmdline_file : "/proc/cmdline";
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	if (n < 0) {
+		log_err("cannot read %s: %s; using defaults", path, strerror(errno));
+		n = 0;
+	}
+	cmdline_parse(buf, (size_t)n, &c->cfg, warn_param, NULL);
+	if (c->cfg.debug)
+		log_init("keel-init", true);
+}
+
+static void setup_data(struct init_ctx *c)
+{
+	int r = storage_setup(c->cfg.data_dev, c->data_dir, &c->data);
+
+	if (r < 0)
+		log_err("data: %s", c->data.error);
+	else
+		log_info("data: %s %s at %s", data_kind_name(c->data.kind),
+			 c->data.device[0] ? c->data.device : "tmpfs", c->data_dir);
+	timeline_mark("data");
+}
+
+static void setup_shares(struct init_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cfg.nshares; i++) {
+		const struct share_cfg *s = &c->cfg.shares[i];
+
+		if (share_mount(s, &c->shares[i]) < 0)
+			log_err("share %s at %s: %s", s->tag, s->path, c->shares[i].message);
+		else
+			log_info("share %s at %s (%s%s)", s->tag, s->path,
+				 c->shares[i].fstype, s->ro ? ", ro" : "");
+	}
+	c->nshares = c->cfg.nshares;
+	timeline_mark("shares");
+}
+
+static void setup_services(struct init_ctx *c)
+{
+	const struct service_def *defs = builtin_services;
+	size_t n = builtin_nservices;
+	char err[256];
+	int r;
+
+	if (c->services_file) {
+		r = services_file_load(c->services_file, &c->table, err, sizeof(err));
+		defs = c->table.defs;
+		n = r < 0 ? 0 : c->table.n;
+	} else {
+		r = services_validate(defs, n, err, sizeof(err));
+		n = r < 0 ? 0 : n;
+	}
+	if (r < 0)
+		log_err("service table: %s; running no services", err);
+	services_init(&c->sup, defs, n, c->epfd, c->log_dir, c->cfg.net,
+		      c->data.kind != DATA_ERROR, c->data.error);
+}
+
+int main(int argc, char **argv)
+{
+	struct init_ctx *c = &ctx;
+	sigset_t all;
+	int r;
+
+	/* First: every signal blocked, so none is lost or acted on by default
+	 * before the signalfd exists. Children get a clean mask in spawn. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	c->boot_ms = mono_ms();
+	log_init("keel-init", false);
+	parse_args(c, argc, argv);
+	if (getpid() != 1)
+		usage_exit("must run as PID 1 (for tests: unshare --pid --fork --mount "
+			   "--mount-proc keel-init --test ...)");
+	timeline_mark("init");
+	set_own_oom();
+	/* ctrl-alt-del becomes SIGINT instead of an immediate reboot; in a PID
+	 * namespace this command is refused anyway. */
+	if (!c->test_mode && reboot(RB_DISABLE_CAD) < 0)
+		log_warn("RB_DISABLE_CAD: %s", strerror(errno));
+	boot_mounts(c);
+	timeline_mark("mounts");
+	read_cmdline(c);
+	boot_identity(c);
+	if (mkdir_p(c->log_dir, 0755) < 0)
+		log_err("cannot create %s: %s", c->log_dir, strerror(errno));
+	setup_data(c);
+	setup_shares(c);
+	if ((r = loop_setup(c)) < 0) {
+		log_err("event loop: %s; only reaping from now on", strerror(-r));
+		reap_forever();
+	}
+	setup_services(c);
+	publish_status(c);
+	loop_run(c);
+}

@@ -1,0 +1,89 @@
+/* init/shutdown.c: the part of shutdown after the services have stopped
+ * (loop.c stops them in reverse order): everyone else gets SIGTERM, then
+ * SIGKILL, everything is reaped, synced and unmounted, and reboot(2) ends the
+ * machine (or, in a PID namespace, the namespace). */
+#include "init.h"
+#include "clock.h"
+#include "log.h"
+#include "timeline.h"
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TERM_WAIT_MS 2000
+#define KILL_WAIT_MS 1000
+#define REAP_POLL_MS 10
+
+/* Reap until no child is left or the deadline passes; true when none left. */
+static bool reap_until(uint64_t deadline)
+{
+	struct timespec ts = { 0, REAP_POLL_MS * 1000000L };
+	pid_t pid;
+
+	for (;;) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			return true;
+		if (mono_ms() >= deadline)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void kill_rest(void)
+{
+	if (kill(-1, SIGTERM) == 0 && !reap_until(mono_ms() + TERM_WAIT_MS)) {
+		log_warn("processes left after SIGTERM, sending SIGKILL");
+		kill(-1, SIGKILL);
+		if (!reap_until(mono_ms() + KILL_WAIT_MS))
+			log_err("processes survive SIGKILL");
+	}
+}
+
+/* Unmount, or at least stop writes to it: remount read-only, then detach. */
+static void unmount_one(const char *path)
+{
+	if (umount2(path, 0) == 0 || errno == EINVAL || errno == ENOENT)
+		return;
+	log_warn("unmount %s: %s; remounting read-only and detaching", path, strerror(errno));
+	mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL);
+	umount2(path, MNT_DETACH);
+}
+
+static void unmount_all(const struct init_ctx *c)
+{
+	size_t i;
+
+	for (i = c->nshares; i-- > 0;)
+		if (c->shares[i].mounted)
+			unmount_one(c->shares[i].cfg->path);
+	if (c->data.kind != DATA_ERROR)
+		unmount_one(c->data_dir);
+	/* On a host the mount namespace shares the root's superblock:
+	 * remounting it read-only would hit the host. */
+	if (!c->test_mode && mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 &&
+	    errno != EROFS)
+		log_err("remount / read-only: %s", strerror(errno));
+}
+
+void shutdown_finish(struct init_ctx *c)
+{
+	int how = c->shutdown == SHUTDOWN_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF;
+
+	log_info("services stopped; stopping remaining processes");
+	kill_rest();
+	sync();
+	unmount_all(c);
+	sync();
+	timeline_mark("shutdown");
+	log_info("%s", how == RB_AUTOBOOT ? "rebooting" : "powering off");
+	reboot(how);
+	log_err("reboot(2): %s", strerror(errno));
+	reap_forever();
+}
