@@ -120,6 +120,23 @@ static bool sockdiag_wanted(const struct sockdiag_ctx *ctx, const struct inet_di
 	return m->idiag_state == TCP_CLOSE && m->id.idiag_dport == 0;
 }
 
+/* idiag_src holds 16 bytes whatever the family; IPv4 uses the first 4. */
+static int sockdiag_format(struct sockdiag_ctx *ctx, const struct inet_diag_msg *m,
+			   char out[INET6_ADDRSTRLEN])
+{
+	if (ctx->last_text[0] == '\0' ||
+	    memcmp(ctx->last_addr, m->id.idiag_src, sizeof(ctx->last_addr)) != 0) {
+		if (!inet_ntop(m->idiag_family, m->id.idiag_src, ctx->last_text,
+			       sizeof(ctx->last_text))) {
+			ctx->last_text[0] = '\0';
+			return -EAFNOSUPPORT;
+		}
+		memcpy(ctx->last_addr, m->id.idiag_src, sizeof(ctx->last_addr));
+	}
+	memcpy(out, ctx->last_text, INET6_ADDRSTRLEN);
+	return 0;
+}
+
 static int sockdiag_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[INET_DIAG_MAX + 1] = { 0 };
@@ -148,8 +165,7 @@ static int sockdiag_msg_cb(const struct nlmsghdr *nlh, void *data)
 	e->inode = m->idiag_inode;
 	e->uid = m->idiag_uid;
 	e->v6only = tb[INET_DIAG_SKV6ONLY] && mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]);
-	/* idiag_src holds 16 bytes whatever the family; v4 uses the first 4. */
-	if (!inet_ntop(m->idiag_family, m->id.idiag_src, e->address, sizeof(e->address))) {
+	if (sockdiag_format(ctx, m, e->address) < 0) {
 		ctx->out->n--;
 		return sockdiag_fail(ctx, -EAFNOSUPPORT);
 	}

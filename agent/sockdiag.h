@@ -28,6 +28,10 @@ struct sockdiag_ctx {
 	enum port_transport transport;
 	int family;          /* the family asked for: replies must match */
 	int error;           /* -errno set by a callback that failed */
+	/* The last address formatted: most sockets share a few addresses
+	 * (0.0.0.0, ::), and inet_ntop is the parser's costliest step. */
+	uint8_t last_addr[16];
+	char last_text[INET6_ADDRSTRLEN];
 };
 
 /* A NETLINK_SOCK_DIAG socket, CLOEXEC, with CAP_ACK and EXT_ACK on. */

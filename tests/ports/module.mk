@@ -13,3 +13,9 @@ $(B)/tests/bin/ports-listen: tests/ports/ports_listen.c | deps
 	$(CC) $(CFLAGS) $< -o $@
 
 all: $(PORTS_HELPERS)
+
+$(B)/tests/bin/netconf-apply: tests/ports/netconf_apply.c agent/netconf.c $(COMMON_SRC) $(wildcard agent/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagent $(filter %.c,$^) -o $@ -lmnl
+
+all: $(B)/tests/bin/netconf-apply
