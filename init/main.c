@@ -37,6 +37,16 @@ void reap_forever(void)
 	}
 }
 
+/* An inherited SIG_IGN for SIGCHLD would make the kernel reap children
+ * itself and lose their exit status; start from the defaults. */
+static void reset_dispositions(void)
+{
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+}
+
 static void usage_exit(const char *why)
 {
 	fprintf(stderr, "keel-init: %s\nusage: keel-init [--test] [--cmdline FILE] "
@@ -183,6 +193,7 @@ int main(int argc, char **argv)
 	 * before the signalfd exists. Children get a clean mask in spawn. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
+	reset_dispositions();
 	c->boot_ms = mono_ms();
 	log_init("keel-init", false);
 	parse_args(c, argc, argv);

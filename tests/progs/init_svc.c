@@ -4,7 +4,7 @@
  *
  *   --name N           name used in events (default svc)
  *   --events FILE      where events go
- *   --report FILE      write SigBlk/SigIgn and the open fds first
+ *   --report FILE      write SigBlk/SigIgn, the open fds, argv and env first
  *   --exit CODE        exit right after starting
  *   --ready-after MS   then write "ready\n" to $KEEL_READY_FD
  *   --listen PATH      bind and listen on a unix socket after --listen-after MS
@@ -53,8 +53,11 @@ static void event(const char *what)
 }
 
 /* The fd list is taken first, before this program opens anything. */
-static void report(const char *path)
+extern char **environ;
+
+static void report(const char *path, int argc, char **argv)
 {
+	char **e;
 	char fds[512] = "fds:", line[256];
 	size_t off = 4;
 	FILE *in, *out;
@@ -72,6 +75,12 @@ static void report(const char *path)
 			fputs(line, out);
 	fclose(in);
 	fprintf(out, "%s\n", fds);
+	fputs("argv:", out);
+	for (fd = 1; fd < argc; fd++)
+		fprintf(out, " %s", argv[fd]);
+	fputs("\n", out);
+	for (e = environ; *e; e++)
+		fprintf(out, "env: %s\n", *e);
 	fclose(out);
 }
 
@@ -139,11 +148,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--term-delay")) term_delay = atoi(v);
 		else if (!strcmp(a, "--orphans")) norphans = atoi(v);
 		else if (!strcmp(a, "--print")) print = v;
+		else if (!strcmp(a, "--net")) (void)v;   /* what init adds for keel.ip */
 		else { fprintf(stderr, "unknown option %s\n", a); return 2; }
 		i++;
 	}
 	if (report_path)
-		report(report_path);
+		report(report_path, argc, argv);
 	start = now_ms();
 	event("start");
 	if (print) {
