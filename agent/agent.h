@@ -1,0 +1,119 @@
+/* agent/agent.h: keel-agent's configuration and the state of its single
+ * epoll loop. Every fd the loop watches is a struct ev whose handler runs on
+ * readiness; connections are freed only between two epoll_wait batches, so a
+ * handler may close any connection without invalidating a pending event. */
+#ifndef KEEL_AGENT_H
+#define KEEL_AGENT_H
+#include "dispatch.h"
+#include "list.h"
+#include "ports.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct agent_config {
+	bool vsock;                      /* listen on AF_VSOCK */
+	unsigned control_port, forward_port;
+	bool allow_any_cid;
+	const char *control_uds, *forward_uds;
+	const char *run_dir, *docker_sock, *containerd_sock, *var_lib, *share_root;
+	pid_t init_pid;
+	const char *net;
+	uint32_t max_frame;
+	unsigned max_control, max_forward;
+	unsigned read_timeout_ms;        /* a frame begun must complete in this */
+	unsigned idle_timeout_ms;        /* a control connection with nothing to do */
+	uint64_t time_threshold_ms;
+	bool debug;
+};
+
+struct agent;
+struct ev {
+	int fd;
+	uint32_t mask;                   /* what epoll watches now */
+	void (*fn)(struct agent *a, struct ev *e, uint32_t events);
+};
+
+/* The head of both connection kinds: on close a connection moves from its
+ * list to agent.zombies and is freed after the current batch of events. */
+struct conn_hdr {
+	struct link link;
+	bool is_fwd;
+};
+
+struct docker_probe {
+	struct ev ev;
+	bool running, ok;
+	uint64_t done_ms, deadline_ms;
+	char buf[64];
+	size_t got;
+};
+
+struct port_watch {
+	struct port_scanner *scanner;
+	struct port_set prev;
+	bool have_prev;
+	unsigned watchers;
+	uint64_t next_poll_ms;
+};
+
+struct agent {
+	struct agent_config cfg;
+	int epfd;
+	bool stop;
+	struct ev sig, lis[4];
+	unsigned nlis;
+	struct link ctl, fwd, zombies;
+	unsigned n_ctl, n_fwd;
+	struct docker_probe probe;
+	struct port_watch watch;
+	struct dispatch_ctx dctx;
+	struct ctl_conn *current;        /* the connection whose request runs */
+	char status_path[4096], resolv_path[4096];
+	uint64_t next_sweep_ms;
+};
+
+/* loop.c */
+int ev_add(struct agent *a, struct ev *e, uint32_t mask);
+int ev_set(struct agent *a, struct ev *e, uint32_t mask);
+void ev_del(struct agent *a, struct ev *e);
+int agent_run(struct agent *a);
+unsigned agent_sweep_ms(const struct agent *a);
+
+/* listen.c */
+int listen_unix(const char *path, int *out);
+int listen_vsock(unsigned port, int *out);
+int agent_listen(struct agent *a);
+
+/* control.c */
+struct ctl_conn;
+void ctl_accept(struct agent *a, int fd);
+void ctl_sweep(struct agent *a, uint64_t now);
+void ctl_free(struct ctl_conn *c);
+void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_entry *e);
+void ctl_answer_health_waiters(struct agent *a);
+void ctl_flush_watchers(struct agent *a);
+bool ctl_defer_current(struct agent *a, uint64_t id);
+
+/* forward.c */
+struct fwd_conn;
+void fwd_accept(struct agent *a, int fd);
+void fwd_sweep(struct agent *a, uint64_t now);
+void fwd_free(struct fwd_conn *f);
+
+/* probe.c: dockerd /_ping and containerd, without blocking the loop */
+#define PROBE_FRESH_MS 1000
+#define PROBE_TIMEOUT_MS 500
+bool probe_fresh(const struct agent *a, uint64_t now);
+/* Start a ping unless one runs; true when it finished at once. */
+bool probe_start(struct agent *a);
+void probe_sweep(struct agent *a, uint64_t now);
+bool probe_containerd(const char *path);
+/* dispatch_ctx.defer_health: refresh probe results, maybe defer. */
+bool probe_before_health(void *ctx, uint64_t id);
+
+/* watch.c */
+int watch_ports(void *ctx, bool watch, struct port_set *out);
+void watch_poll(struct agent *a, uint64_t now);
+void watch_release(struct agent *a);
+#endif

@@ -1,0 +1,382 @@
+/* agent/control.c: control connections. Requests are read into a bounded
+ * frame_reader, answered in order, and replies queued in a bounded output
+ * buffer; a peer that stops reading stops being read (OUT_SOFT) and a watcher
+ * that lets events pile up is dropped (OUT_HARD). */
+#include "agent.h"
+#include "clock.h"
+#include "frame.h"
+#include "log.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#define OUT_SOFT (1u << 20)
+#define OUT_HARD (8u << 20)
+#define OUT_KEEP (64u << 10)   /* a drained buffer bigger than this is freed */
+#define HEALTH_WAIT_MAX 8
+#define CLOSING_GRACE_MS 1000
+
+struct ctl_conn {
+	struct conn_hdr h;
+	struct ev ev;
+	struct frame_reader rd;
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+	uint64_t active_ms, partial_ms, closing_ms, stall_ms;
+	bool closing, eof, dead, watching;
+	uint64_t watch_id;
+	uint64_t waits[HEALTH_WAIT_MAX];
+	unsigned nwaits;
+};
+
+static size_t pending(const struct ctl_conn *c) { return c->out_len - c->out_off; }
+
+void ctl_free(struct ctl_conn *c)
+{
+	frame_reader_free(&c->rd);
+	free(c->out);
+	free(c);
+}
+
+static void ctl_close(struct agent *a, struct ctl_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	ev_del(a, &c->ev);
+	if (c->watching)
+		a->watch.watchers--;   /* loop.c releases the scan when none is left */
+	list_del(&c->h.link);
+	list_add(&a->zombies, &c->h.link);
+	a->n_ctl--;
+}
+
+static int out_reserve(struct ctl_conn *c, size_t n)
+{
+	size_t ncap;
+	uint8_t *nb;
+
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (pending(c) + n > OUT_HARD)
+		return -ENOBUFS;
+	if (c->out_len + n <= c->out_cap)
+		return 0;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, pending(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		if (c->out_len + n <= c->out_cap)
+			return 0;
+	}
+	ncap = c->out_cap ? c->out_cap : 4096;
+	while (ncap < c->out_len + n)
+		ncap *= 2;
+	nb = realloc(c->out, ncap);
+	if (!nb)
+		return -ENOMEM;
+	c->out = nb;
+	c->out_cap = ncap;
+	return 0;
+}
+
+static int queue_msg(struct ctl_conn *c, const Keel__AgentMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(&m->base);
+	int e = out_reserve(c, FRAME_HDR + n);
+
+	if (e < 0)
+		return e;
+	frame_put_len(c->out + c->out_len, (uint32_t)n);
+	protobuf_c_message_pack(&m->base, c->out + c->out_len + FRAME_HDR);
+	c->out_len += FRAME_HDR + n;
+	return 0;
+}
+
+static int queue_response(struct ctl_conn *c, Keel__Response *r)
+{
+	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
+
+	m.kind_case = KEEL__AGENT_MESSAGE__KIND_RESPONSE;
+	m.response = r;
+	return queue_msg(c, &m);
+}
+
+/* Send what is queued; false when the connection had to be closed. */
+static bool flush(struct agent *a, struct ctl_conn *c)
+{
+	while (pending(c) > 0) {
+		ssize_t n = send(c->ev.fd, c->out + c->out_off, pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			ctl_close(a, c);
+			return false;
+		}
+		c->out_off += (size_t)n;
+		c->stall_ms = 0;
+	}
+	if (pending(c) == 0 && c->out_cap > OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = c->out_off = c->out_len = 0;
+	}
+	return true;
+}
+
+static void update(struct agent *a, struct ctl_conn *c)
+{
+	uint32_t mask = 0;
+
+	if (c->dead)
+		return;
+	if (c->closing && pending(c) == 0 && c->nwaits == 0) {
+		ctl_close(a, c);
+		return;
+	}
+	if (!c->closing && !c->eof && pending(c) < OUT_SOFT && !frame_reader_ready(&c->rd))
+		mask |= EPOLLIN;
+	if (pending(c) > 0) {
+		mask |= EPOLLOUT;
+		if (!c->stall_ms)
+			c->stall_ms = mono_ms();
+	}
+	if (ev_set(a, &c->ev, mask) < 0)
+		ctl_close(a, c);
+}
+
+static void start_closing(struct ctl_conn *c)
+{
+	c->closing = true;
+	c->closing_ms = mono_ms();
+}
+
+static void after_request(struct agent *a, struct ctl_conn *c, uint64_t id)
+{
+	struct dispatch_ctx *d = &a->dctx;
+
+	if (d->watch_started) {
+		if (!c->watching)
+			a->watch.watchers++;
+		c->watching = true;
+		c->watch_id = id;
+	}
+	if (d->pending_signal) {
+		/* Answer first: init may take the VM down at once. */
+		flush(a, c);
+		if (kill(a->cfg.init_pid, d->pending_signal) < 0)
+			log_warn("power: kill(%d): %s", (int)a->cfg.init_pid, strerror(errno));
+		else
+			log_info("power: sent signal %d to %d", d->pending_signal, (int)a->cfg.init_pid);
+	}
+}
+
+static void handle_frame(struct agent *a, struct ctl_conn *c, const uint8_t *body, uint32_t len)
+{
+	struct arena ar;
+	Keel__Response resp;
+	int kind, r;
+
+	arena_init(&ar);
+	a->current = c;
+	a->dctx.pending_signal = 0;
+	a->dctx.watch_started = false;
+	r = dispatch_frame(&a->dctx, body, len, &ar, &resp, &kind);
+	a->current = NULL;
+	if (r == -EBADMSG) {
+		log_debug("control: undecodable frame of %u bytes, closing", len);
+		ctl_close(a, c);
+	} else if (r == 0) {
+		if (queue_response(c, &resp) < 0)
+			ctl_close(a, c);
+		else
+			after_request(a, c, resp.id);
+	}
+	arena_free(&ar);
+}
+
+static void process(struct agent *a, struct ctl_conn *c)
+{
+	const uint8_t *body;
+	uint32_t len;
+
+	/* Replies go out in request order: a deferred Health holds the rest. */
+	while (!c->dead && !c->closing && c->nwaits == 0 && pending(c) < OUT_SOFT) {
+		int r = frame_reader_next(&c->rd, &body, &len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			Keel__Response resp = KEEL__RESPONSE__INIT;
+			Keel__Error err = KEEL__ERROR__INIT;
+			err.code = EMSGSIZE;
+			err.message = (char *)"frame too large";
+			resp.error = &err;
+			queue_response(c, &resp);
+			start_closing(c);
+			break;
+		}
+		c->active_ms = mono_ms();
+		handle_frame(a, c, body, len);
+	}
+	if (!c->dead && frame_reader_partial(&c->rd)) {
+		if (!c->partial_ms)
+			c->partial_ms = mono_ms();
+	} else {
+		c->partial_ms = 0;
+	}
+	if (!c->dead && c->eof && !frame_reader_ready(&c->rd) && !c->closing) {
+		/* A truncated frame at EOF is dropped; answered ones are sent. */
+		start_closing(c);
+	}
+}
+
+static void on_ctl(struct agent *a, struct ev *e, uint32_t events)
+{
+	struct ctl_conn *c = (struct ctl_conn *)((char *)e - offsetof(struct ctl_conn, ev));
+
+	if (events & EPOLLERR) {
+		ctl_close(a, c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP) && !c->eof && !c->closing) {
+		ssize_t n = frame_reader_fill(&c->rd, e->fd, false);
+		if (n == 0)
+			c->eof = true;
+		else if (n < 0 && n != -EAGAIN && n != -EMSGSIZE) {
+			ctl_close(a, c);
+			return;
+		}
+	}
+	if (events & EPOLLOUT && !flush(a, c))
+		return;
+	process(a, c);
+	if (!c->dead && !flush(a, c))
+		return;
+	update(a, c);
+}
+
+void ctl_accept(struct agent *a, int fd)
+{
+	struct ctl_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	frame_reader_init(&c->rd, a->cfg.max_frame);
+	c->ev.fd = fd;
+	c->ev.fn = on_ctl;
+	c->active_ms = mono_ms();
+	if (ev_add(a, &c->ev, EPOLLIN) < 0) {
+		close(fd);
+		ctl_free(c);
+		return;
+	}
+	list_add(&a->ctl, &c->h.link);
+	a->n_ctl++;
+}
+
+void ctl_sweep(struct agent *a, uint64_t now)
+{
+	struct link *it, *nx;
+
+	list_each(&a->ctl, it, nx) {
+		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
+		bool busy = c->watching || c->nwaits > 0;
+		if ((c->closing && now - c->closing_ms >= CLOSING_GRACE_MS) ||
+		    (c->partial_ms && now - c->partial_ms >= a->cfg.read_timeout_ms) ||
+		    (c->stall_ms && now - c->stall_ms >= a->cfg.idle_timeout_ms) ||
+		    (!busy && !c->partial_ms && pending(c) == 0 &&
+		     now - c->active_ms >= a->cfg.idle_timeout_ms))
+			ctl_close(a, c);
+	}
+}
+
+void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_entry *pe)
+{
+	struct link *it, *nx;
+	struct arena ar;
+	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
+	Keel__Event ev = KEEL__EVENT__INIT;
+	Keel__PortEvent pev = KEEL__PORT_EVENT__INIT;
+
+	arena_init(&ar);
+	pev.kind = (Keel__PortEvent__Kind)ch;
+	pev.port = dispatch_port(&ar, pe);
+	ev.body_case = KEEL__EVENT__BODY_PORT;
+	ev.port = &pev;
+	m.kind_case = KEEL__AGENT_MESSAGE__KIND_EVENT;
+	m.event = &ev;
+	if (pev.port) {
+		list_each(&a->ctl, it, nx) {
+			struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
+			if (!c->watching)
+				continue;
+			ev.watch_id = c->watch_id;
+			if (queue_msg(c, &m) < 0) {
+				log_warn("watch: a watcher does not read its events, dropping it");
+				ctl_close(a, c);
+			}
+		}
+	}
+	arena_free(&ar);
+}
+
+void ctl_flush_watchers(struct agent *a)
+{
+	struct link *it, *nx;
+
+	list_each(&a->ctl, it, nx) {
+		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
+		if (c->watching && pending(c) > 0 && flush(a, c))
+			update(a, c);
+	}
+}
+
+void ctl_answer_health_waiters(struct agent *a)
+{
+	struct link *it, *nx;
+
+	a->dctx.health.docker_ready = a->probe.ok;
+	a->dctx.health.containerd_ready = probe_containerd(a->cfg.containerd_sock);
+	list_each(&a->ctl, it, nx) {
+		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
+		for (unsigned i = 0; i < c->nwaits && !c->dead; i++) {
+			Keel__Request req = KEEL__REQUEST__INIT;
+			Keel__HealthRequest hr = KEEL__HEALTH_REQUEST__INIT;
+			Keel__Response resp;
+			struct arena ar;
+
+			req.id = c->waits[i];
+			req.body_case = KEEL__REQUEST__BODY_HEALTH;
+			req.health = &hr;
+			arena_init(&ar);
+			dispatch_request(&a->dctx, &req, &ar, &resp);
+			if (queue_response(c, &resp) < 0)
+				ctl_close(a, c);
+			arena_free(&ar);
+		}
+		c->nwaits = 0;
+		if (!c->dead && flush(a, c)) {
+			process(a, c);   /* requests held back behind the deferred one */
+			if (!c->dead && flush(a, c))
+				update(a, c);
+		}
+	}
+}
+
+/* For probe.c: park a Health request on the current connection. */
+bool ctl_defer_current(struct agent *a, uint64_t id)
+{
+	struct ctl_conn *c = a->current;
+
+	if (!c || c->nwaits >= HEALTH_WAIT_MAX)
+		return false;
+	c->waits[c->nwaits++] = id;
+	return true;
+}

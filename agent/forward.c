@@ -1,0 +1,415 @@
+/* agent/forward.c: the forward port. A connection sends one ForwardRequest
+ * frame; the agent dials the target without blocking, answers one
+ * ForwardResponse, then relays raw bytes both ways until both directions have
+ * ended. TCP and unix targets are relayed with splice(2) through one pipe per
+ * direction (proto/relay.c). EOF in one direction becomes shutdown(SHUT_WR)
+ * on the other side (half-close); an error on either side closes both.
+ *
+ * UDP rides the stream as datagrams each prefixed by a 2-byte big-endian
+ * length, in both directions. */
+#include "agent.h"
+#include "clock.h"
+#include "frame.h"
+#include "log.h"
+#include "relay.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define FWD_REQ_MAX 1024          /* a ForwardRequest is small */
+#define UDP_BUF (65535u + 2u)
+#define FWD_ROUNDS 8               /* bounded work per wakeup, for fairness */
+
+enum fwd_state { FWD_REQ, FWD_CONNECTING, FWD_RELAY };
+
+/* A UDP direction: buf holds length-prefixed datagrams. */
+struct udp_dir {
+	uint8_t *buf;
+	size_t off, len, pending;
+};
+
+struct fwd_conn {
+	struct conn_hdr h;
+	struct ev cli, tgt;
+	enum fwd_state state;
+	bool udp, dead;
+	struct frame_reader rd;
+	uint64_t deadline_ms;     /* request and connect must finish by then */
+	struct relay_dir up, down;   /* streams. up: client -> target */
+	struct udp_dir uup, udown;   /* UDP */
+};
+
+static struct fwd_conn *of_cli(struct ev *e) { return (struct fwd_conn *)((char *)e - offsetof(struct fwd_conn, cli)); }
+static struct fwd_conn *of_tgt(struct ev *e) { return (struct fwd_conn *)((char *)e - offsetof(struct fwd_conn, tgt)); }
+
+static void dirs_free(struct fwd_conn *f)
+{
+	relay_dir_free(&f->up);
+	relay_dir_free(&f->down);
+	free(f->uup.buf);
+	free(f->udown.buf);
+	f->uup.buf = f->udown.buf = NULL;
+}
+
+void fwd_free(struct fwd_conn *f)
+{
+	dirs_free(f);
+	frame_reader_free(&f->rd);
+	free(f);
+}
+
+static void fwd_close(struct agent *a, struct fwd_conn *f)
+{
+	if (f->dead)
+		return;
+	f->dead = true;
+	ev_del(a, &f->cli);
+	ev_del(a, &f->tgt);
+	dirs_free(f);
+	list_del(&f->h.link);
+	list_add(&a->zombies, &f->h.link);
+	a->n_fwd--;
+}
+
+/* Best effort: a fresh socket's buffer takes a short frame at once. */
+static void respond(struct fwd_conn *f, int err)
+{
+	Keel__ForwardResponse r = KEEL__FORWARD_RESPONSE__INIT;
+	uint8_t buf[FRAME_HDR + 256];
+	size_t n;
+
+	r.ok = err == 0;
+	r.code = err;
+	r.error = err ? strerror(err) : (char *)"";
+	n = protobuf_c_message_get_packed_size(&r.base);
+	if (n > sizeof(buf) - FRAME_HDR)
+		return;
+	frame_put_len(buf, (uint32_t)n);
+	protobuf_c_message_pack(&r.base, buf + FRAME_HDR);
+	if (send(f->cli.fd, buf, FRAME_HDR + n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return;
+}
+
+static void fail(struct agent *a, struct fwd_conn *f, int err)
+{
+	respond(f, err);
+	fwd_close(a, f);
+}
+
+static int target_addr(const Keel__ForwardRequest *rq, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *addr = *rq->address ? rq->address : "127.0.0.1";
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_un *su = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (rq->transport == KEEL__TRANSPORT__TRANSPORT_UNIX) {
+		if (!*rq->path || strlen(rq->path) >= sizeof(su->sun_path))
+			return -EINVAL;
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, rq->path);
+		*len = sizeof(*su);
+		return 0;
+	}
+	if (rq->transport != KEEL__TRANSPORT__TRANSPORT_TCP &&
+	    rq->transport != KEEL__TRANSPORT__TRANSPORT_UDP)
+		return -EPROTONOSUPPORT;
+	if (rq->port == 0 || rq->port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)rq->port);
+		*len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)rq->port);
+		*len = sizeof(*s6);
+	} else {
+		return -EINVAL;  /* numeric addresses only: no resolver in the loop */
+	}
+	return 0;
+}
+
+static int dirs_setup(struct fwd_conn *f)
+{
+	int e;
+
+	if (f->udp) {
+		f->uup.buf = malloc(UDP_BUF);
+		f->udown.buf = malloc(UDP_BUF);
+		return f->uup.buf && f->udown.buf ? 0 : -ENOMEM;
+	}
+	if ((e = relay_dir_setup(&f->up, false)) < 0)
+		return e;
+	return relay_dir_setup(&f->down, false);
+}
+
+static void update(struct agent *a, struct fwd_conn *f);
+
+static void on_tgt(struct agent *a, struct ev *e, uint32_t events);
+
+static void start_relay(struct agent *a, struct fwd_conn *f)
+{
+	int e;
+
+	if ((e = dirs_setup(f)) < 0) {
+		fail(a, f, -e);
+		return;
+	}
+	respond(f, 0);
+	f->state = FWD_RELAY;
+	update(a, f);
+}
+
+static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest *rq)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int e = target_addr(rq, &ss, &len), fd;
+
+	if (e < 0) {
+		fail(a, f, -e);
+		return;
+	}
+	f->udp = rq->transport == KEEL__TRANSPORT__TRANSPORT_UDP;
+	fd = socket(ss.ss_family, (f->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		fail(a, f, errno);
+		return;
+	}
+	f->tgt.fd = fd;
+	f->tgt.fn = on_tgt;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		/* EAGAIN on a unix socket: its backlog is full, a refusal too. */
+		fail(a, f, errno == EAGAIN ? ECONNREFUSED : errno);
+		return;
+	}
+	if (ev_add(a, &f->tgt, EPOLLOUT) < 0) {
+		fail(a, f, ENOMEM);
+		return;
+	}
+	f->state = FWD_CONNECTING;
+	ev_set(a, &f->cli, 0);  /* still told of HUP/ERR */
+}
+
+static void read_request(struct agent *a, struct fwd_conn *f)
+{
+	const uint8_t *body;
+	uint32_t len;
+	ssize_t n = frame_reader_fill(&f->rd, f->cli.fd, true);
+	Keel__ForwardRequest *rq;
+
+	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EMSGSIZE)) {
+		fwd_close(a, f);
+		return;
+	}
+	n = frame_reader_next(&f->rd, &body, &len);
+	if (n == 0)
+		return;
+	if (n < 0) {
+		fail(a, f, EMSGSIZE);
+		return;
+	}
+	rq = keel__forward_request__unpack(NULL, len, body);
+	if (!rq) {
+		fail(a, f, EINVAL);
+		return;
+	}
+	dial(a, f, rq);
+	keel__forward_request__free_unpacked(rq, NULL);
+	frame_reader_free(&f->rd);
+}
+
+static void connected(struct agent *a, struct fwd_conn *f)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (getsockopt(f->tgt.fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		err = errno;
+	if (err) {
+		fail(a, f, err);
+		return;
+	}
+	start_relay(a, f);
+}
+
+/* UDP, stream -> datagrams: buf[0, len) holds length-prefixed datagrams. */
+static int udp_up(struct udp_dir *d, int cli, int tgt)
+{
+	for (int i = 0; i < FWD_ROUNDS; i++) {
+		ssize_t n;
+
+		while (d->len >= 2) {
+			size_t dl = (size_t)d->buf[0] << 8 | d->buf[1];
+			if (d->len - 2 < dl)
+				break;
+			n = send(tgt, d->buf + 2, dl, MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+				d->pending = 1;   /* wait for EPOLLOUT on the target */
+				return 0;
+			}
+			/* Other send errors (ICMP refusals) lose the datagram, as UDP does. */
+			memmove(d->buf, d->buf + 2 + dl, d->len - 2 - dl);
+			d->len -= 2 + dl;
+		}
+		d->pending = 0;
+		n = recv(cli, d->buf + d->len, UDP_BUF - d->len, MSG_DONTWAIT);
+		if (n == 0)
+			return -1;   /* the stream ended: the UDP flow with it */
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		d->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* UDP, datagrams -> stream: one datagram at a time, prefixed. */
+static int udp_down(struct udp_dir *d, int tgt, int cli)
+{
+	for (int i = 0; i < FWD_ROUNDS; i++) {
+		ssize_t n;
+
+		if (d->pending) {
+			n = send(cli, d->buf + d->off, d->pending, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0)
+				return errno == EAGAIN || errno == EINTR ? 0 : -1;
+			d->off += (size_t)n;
+			d->pending -= (size_t)n;
+			continue;
+		}
+		n = recv(tgt, d->buf + 2, UDP_BUF - 2, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED ? 0 : -1;
+		d->buf[0] = (uint8_t)(n >> 8);
+		d->buf[1] = (uint8_t)n;
+		d->off = 0;
+		d->pending = (size_t)n + 2;
+	}
+	return 0;
+}
+
+static void update(struct agent *a, struct fwd_conn *f)
+{
+	uint32_t cm = 0, tm = 0;
+
+	if (f->dead)
+		return;
+	if (f->udp) {
+		if (!f->uup.pending && f->uup.len < UDP_BUF)
+			cm |= EPOLLIN;
+		if (f->uup.pending)
+			tm |= EPOLLOUT;
+		if (!f->udown.pending)
+			tm |= EPOLLIN;
+		else
+			cm |= EPOLLOUT;
+	} else {
+		if (f->up.done && f->down.done) {
+			fwd_close(a, f);
+			return;
+		}
+		cm = (relay_wants_in(&f->up) ? EPOLLIN : 0) | (relay_wants_out(&f->down) ? EPOLLOUT : 0);
+		tm = (relay_wants_in(&f->down) ? EPOLLIN : 0) | (relay_wants_out(&f->up) ? EPOLLOUT : 0);
+	}
+	if (ev_set(a, &f->cli, cm) < 0 || ev_set(a, &f->tgt, tm) < 0)
+		fwd_close(a, f);
+}
+
+static void relay(struct agent *a, struct fwd_conn *f, uint32_t events)
+{
+	int r1, r2;
+
+	if (f->udp) {
+		r1 = udp_up(&f->uup, f->cli.fd, f->tgt.fd);
+		r2 = r1 < 0 ? 0 : udp_down(&f->udown, f->tgt.fd, f->cli.fd);
+	} else {
+		r1 = relay_pump(&f->up, f->cli.fd, f->tgt.fd, FWD_ROUNDS);
+		r2 = r1 < 0 ? 0 : relay_pump(&f->down, f->tgt.fd, f->cli.fd, FWD_ROUNDS);
+	}
+	/* ERR, or HUP with nothing more to move, means that side is gone. */
+	if (r1 < 0 || r2 < 0 || (events & EPOLLERR)) {
+		fwd_close(a, f);
+		return;
+	}
+	if (events & EPOLLHUP && !(events & EPOLLIN) && !f->up.pending && !f->down.pending) {
+		fwd_close(a, f);
+		return;
+	}
+	update(a, f);
+}
+
+static void on_event(struct agent *a, struct fwd_conn *f, bool is_cli, uint32_t events)
+{
+	switch (f->state) {
+	case FWD_REQ:
+		if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
+			fwd_close(a, f);
+		else
+			read_request(a, f);
+		break;
+	case FWD_CONNECTING:
+		if (is_cli)
+			fwd_close(a, f);   /* the client went away while we dialled */
+		else
+			connected(a, f);
+		break;
+	case FWD_RELAY:
+		relay(a, f, events);
+		break;
+	}
+}
+
+static void on_cli(struct agent *a, struct ev *e, uint32_t events)
+{
+	on_event(a, of_cli(e), true, events);
+}
+
+static void on_tgt(struct agent *a, struct ev *e, uint32_t events)
+{
+	on_event(a, of_tgt(e), false, events);
+}
+
+void fwd_accept(struct agent *a, int fd)
+{
+	struct fwd_conn *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		close(fd);
+		return;
+	}
+	relay_dir_init(&f->up);
+	relay_dir_init(&f->down);
+	f->h.is_fwd = true;
+	f->cli.fd = fd;
+	f->cli.fn = on_cli;
+	f->tgt.fd = -1;
+	frame_reader_init(&f->rd, FWD_REQ_MAX);
+	f->deadline_ms = mono_ms() + a->cfg.read_timeout_ms;
+	if (ev_add(a, &f->cli, EPOLLIN) < 0) {
+		close(fd);
+		fwd_free(f);
+		return;
+	}
+	list_add(&a->fwd, &f->h.link);
+	a->n_fwd++;
+}
+
+void fwd_sweep(struct agent *a, uint64_t now)
+{
+	struct link *it, *nx;
+
+	list_each(&a->fwd, it, nx) {
+		struct fwd_conn *f = list_entry(it, struct fwd_conn, h.link);
+		if (f->state != FWD_RELAY && now >= f->deadline_ms)
+			fail(a, f, ETIMEDOUT);
+	}
+}

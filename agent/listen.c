@@ -1,0 +1,128 @@
+/* agent/listen.c: the control and forward listeners (AF_VSOCK and AF_UNIX)
+ * and the accept path with its connection caps and peer check. */
+#include "agent.h"
+#include "log.h"
+#include <errno.h>
+#include <linux/vm_sockets.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define BACKLOG 1024
+
+int listen_unix(const char *path, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket from a previous run */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, BACKLOG) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+int listen_vsock(unsigned port, int *out)
+{
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+				  .svm_port = port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), e;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, BACKLOG) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* On vsock only the host may talk to us: a process in the guest (or in a
+ * container) reaching the agent through loopback must be refused. */
+static bool peer_allowed(const struct agent *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family != AF_VSOCK || a->cfg.allow_any_cid)
+		return true;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	return ((struct sockaddr_vm *)&ss)->svm_cid == VMADDR_CID_HOST;
+}
+
+static void on_accept(struct agent *a, struct ev *e, uint32_t events)
+{
+	bool fwd = e == &a->lis[1] || e == &a->lis[3];
+	int i;
+
+	(void)events;
+	/* Bounded per wakeup so one listener cannot starve the others. */
+	for (i = 0; i < 64; i++) {
+		int fd = accept4(e->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (!peer_allowed(a, fd) ||
+		    (fwd ? a->n_fwd >= a->cfg.max_forward : a->n_ctl >= a->cfg.max_control)) {
+			close(fd); /* past the cap or not the host: refused at once */
+			continue;
+		}
+		if (fwd)
+			fwd_accept(a, fd);
+		else
+			ctl_accept(a, fd);
+	}
+}
+
+static int add_listener(struct agent *a, unsigned slot, int fd)
+{
+	a->lis[slot].fd = fd;
+	a->lis[slot].fn = on_accept;
+	a->nlis++;
+	return ev_add(a, &a->lis[slot], EPOLLIN);
+}
+
+/* Slots: 0 vsock control, 1 vsock forward, 2 unix control, 3 unix forward. */
+int agent_listen(struct agent *a)
+{
+	int fd, e;
+
+	for (unsigned i = 0; i < 4; i++)
+		a->lis[i].fd = -1;
+	if (a->cfg.vsock) {
+		if ((e = listen_vsock(a->cfg.control_port, &fd)) < 0 || (e = add_listener(a, 0, fd)) < 0)
+			return e;
+		if ((e = listen_vsock(a->cfg.forward_port, &fd)) < 0 || (e = add_listener(a, 1, fd)) < 0)
+			return e;
+	}
+	if (a->cfg.control_uds) {
+		if ((e = listen_unix(a->cfg.control_uds, &fd)) < 0 || (e = add_listener(a, 2, fd)) < 0)
+			return e;
+	}
+	if (a->cfg.forward_uds) {
+		if ((e = listen_unix(a->cfg.forward_uds, &fd)) < 0 || (e = add_listener(a, 3, fd)) < 0)
+			return e;
+	}
+	return a->nlis ? 0 : -EINVAL;
+}

@@ -1,0 +1,295 @@
+/* agent/main.c: keel-agent's command line, setup and shutdown. */
+#include "agent.h"
+#include "fd.h"
+#include "frame.h"
+#include "log.h"
+#include "netconf.h"
+#include "timesync.h"
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static const char usage[] =
+"usage: keel-agent [options]\n"
+"  --vsock / --no-vsock      listen on AF_VSOCK (default: on)\n"
+"  --control-port N          vsock control port (1024)\n"
+"  --forward-port N          vsock forward port (1025)\n"
+"  --allow-any-cid           accept vsock peers other than the host (CID 2)\n"
+"  --control-uds PATH        also listen for control on a unix socket\n"
+"  --forward-uds PATH        also listen for forwards on a unix socket\n"
+"  --run-dir DIR             init's status directory (/run/keel)\n"
+"  --docker-sock PATH        (/run/docker.sock)\n"
+"  --containerd-sock PATH    (/run/containerd/containerd.sock)\n"
+"  --var-lib DIR             (/var/lib)\n"
+"  --share-root DIR          where shares are mounted (/mnt/host)\n"
+"  --init-pid PID            who gets Shutdown/Reboot signals (1)\n"
+"  --net SPEC                ADDR/LEN,gw=GW,dns=DNS: configure eth0 at start\n"
+"  --max-frame BYTES         largest request frame (1048576)\n"
+"  --max-control N           control connections (256)\n"
+"  --max-forward N           forward connections (1024)\n"
+"  --read-timeout MS         a started frame must complete in this (10000)\n"
+"  --idle-timeout MS         idle control connections are closed (300000)\n"
+"  --time-threshold MS       SyncTime steps the clock above this drift (100)\n"
+"  --debug\n"
+"Readiness: with KEEL_READY_FD set, \"READY\\n\" is written to that fd once\n"
+"the listeners are up.\n";
+
+enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_RUN, O_DOCKER,
+       O_CTRD, O_VARLIB, O_SHARE, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_RTO, O_ITO,
+       O_THR, O_DEBUG, O_HELP };
+
+static const struct option opts[] = {
+	{ "vsock", no_argument, 0, O_VSOCK }, { "no-vsock", no_argument, 0, O_NO_VSOCK },
+	{ "control-port", required_argument, 0, O_CPORT },
+	{ "forward-port", required_argument, 0, O_FPORT },
+	{ "allow-any-cid", no_argument, 0, O_ANYCID },
+	{ "control-uds", required_argument, 0, O_CUDS },
+	{ "forward-uds", required_argument, 0, O_FUDS },
+	{ "run-dir", required_argument, 0, O_RUN },
+	{ "docker-sock", required_argument, 0, O_DOCKER },
+	{ "containerd-sock", required_argument, 0, O_CTRD },
+	{ "var-lib", required_argument, 0, O_VARLIB },
+	{ "share-root", required_argument, 0, O_SHARE },
+	{ "init-pid", required_argument, 0, O_INIT },
+	{ "net", required_argument, 0, O_NET },
+	{ "max-frame", required_argument, 0, O_MAXF },
+	{ "max-control", required_argument, 0, O_MAXC },
+	{ "max-forward", required_argument, 0, O_MAXFW },
+	{ "read-timeout", required_argument, 0, O_RTO },
+	{ "idle-timeout", required_argument, 0, O_ITO },
+	{ "time-threshold", required_argument, 0, O_THR },
+	{ "debug", no_argument, 0, O_DEBUG },
+	{ "help", no_argument, 0, O_HELP },
+	{ 0, 0, 0, 0 }
+};
+
+static bool num(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && *s && !*end && *v >= lo && *v <= hi;
+}
+
+static int parse_args(int argc, char **argv, struct agent_config *c)
+{
+	unsigned long long v;
+	int o;
+
+	*c = (struct agent_config){
+		.vsock = true, .control_port = 1024, .forward_port = 1025,
+		.run_dir = "/run/keel", .docker_sock = "/run/docker.sock",
+		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
+		.share_root = "/mnt/host", .init_pid = 1, .max_frame = FRAME_MAX_DEFAULT,
+		.max_control = 256, .max_forward = 1024, .read_timeout_ms = 10000,
+		.idle_timeout_ms = 300000, .time_threshold_ms = TIMESYNC_DEFAULT_THRESHOLD_MS,
+	};
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		bool ok = true;
+		switch (o) {
+		case O_VSOCK: c->vsock = true; break;
+		case O_NO_VSOCK: c->vsock = false; break;
+		case O_CPORT: ok = num(optarg, 1, UINT32_MAX - 1, &v); c->control_port = (unsigned)v; break;
+		case O_FPORT: ok = num(optarg, 1, UINT32_MAX - 1, &v); c->forward_port = (unsigned)v; break;
+		case O_ANYCID: c->allow_any_cid = true; break;
+		case O_CUDS: c->control_uds = optarg; break;
+		case O_FUDS: c->forward_uds = optarg; break;
+		case O_RUN: c->run_dir = optarg; break;
+		case O_DOCKER: c->docker_sock = optarg; break;
+		case O_CTRD: c->containerd_sock = optarg; break;
+		case O_VARLIB: c->var_lib = optarg; break;
+		case O_SHARE: c->share_root = optarg; break;
+		case O_INIT: ok = num(optarg, 1, INT32_MAX, &v); c->init_pid = (pid_t)v; break;
+		case O_NET: c->net = optarg; break;
+		case O_MAXF: ok = num(optarg, 16, 64u << 20, &v); c->max_frame = (uint32_t)v; break;
+		case O_MAXC: ok = num(optarg, 1, 65536, &v); c->max_control = (unsigned)v; break;
+		case O_MAXFW: ok = num(optarg, 1, 65536, &v); c->max_forward = (unsigned)v; break;
+		case O_RTO: ok = num(optarg, 10, 3600000, &v); c->read_timeout_ms = (unsigned)v; break;
+		case O_ITO: ok = num(optarg, 10, 86400000, &v); c->idle_timeout_ms = (unsigned)v; break;
+		case O_THR: ok = num(optarg, 0, 86400000, &v); c->time_threshold_ms = v; break;
+		case O_DEBUG: c->debug = true; break;
+		case O_HELP: fputs(usage, stdout); exit(0);
+		default: ok = false; break;
+		}
+		if (!ok) {
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fputs(usage, stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int op_settime(void *ctx, int64_t ns) { return timesync_settime(ctx, ns); }
+
+static int op_mount(void *ctx, const char *src, const char *dst, const char *fstype,
+		    unsigned long flags, const char *data)
+{
+	(void)ctx;
+	return mount(src, dst, fstype, flags, data) < 0 ? -errno : 0;
+}
+
+static int op_umount(void *ctx, const char *path)
+{
+	(void)ctx;
+	return umount2(path, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static int op_netconf(void *ctx, const struct netconf *nc, char *err, size_t errlen)
+{
+	(void)ctx;
+	return netconf_apply(nc, err, errlen);
+}
+
+static const struct dispatch_ops agent_ops = {
+	.set_time = op_settime, .mount = op_mount, .umount = op_umount,
+	.netconf = op_netconf, .ports = watch_ports,
+};
+
+static void on_signal(struct agent *a, struct ev *e, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(e->fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: stopping", si.ssi_signo);
+		a->stop = true;
+	}
+}
+
+static int setup_signals(struct agent *a)
+{
+	sigset_t set;
+
+	/* Peers that vanish must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	a->sig.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (a->sig.fd < 0)
+		return -errno;
+	a->sig.fn = on_signal;
+	return ev_add(a, &a->sig, EPOLLIN);
+}
+
+static void setup_dispatch(struct agent *a)
+{
+	struct dispatch_ctx *d = &a->dctx;
+
+	snprintf(a->status_path, sizeof(a->status_path), "%s/status", a->cfg.run_dir);
+	snprintf(a->resolv_path, sizeof(a->resolv_path), "%s/resolv.conf", a->cfg.run_dir);
+	d->ops = &agent_ops;
+	d->ops_ctx = a;
+	d->defer_health = probe_before_health;
+	d->share_root = a->cfg.share_root;
+	d->resolv_path = a->resolv_path;
+	d->time_threshold_ms = a->cfg.time_threshold_ms;
+	d->health = (struct health_input){
+		.status_path = a->status_path, .mountinfo = "/proc/self/mountinfo",
+		.meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg",
+		.var_lib = a->cfg.var_lib, .share_root = a->cfg.share_root,
+		.agent = "keel-agent " KEEL_VERSION_STRING,
+	};
+}
+
+/* Each forward holds up to 6 fds (2 sockets, 2 pipes). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int apply_net(const char *spec, const char *resolv)
+{
+	struct netconf nc;
+	char err[256] = "";
+	int e = netconf_parse(spec, &nc);
+
+	if (e < 0) {
+		log_err("--net %s: %s", spec, strerror(-e));
+		return e;
+	}
+	e = netconf_apply(&nc, err, sizeof(err));
+	if (e < 0) {
+		log_err("--net %s: %s%s%s", spec, strerror(-e), *err ? ": " : "", err);
+		return e;
+	}
+	if (nc.ndns > 0 && (e = netconf_write_resolv(&nc, resolv)) < 0)
+		log_err("%s: %s", resolv, strerror(-e));
+	return e;
+}
+
+static void tell_ready(void)
+{
+	const char *s = getenv("KEEL_READY_FD");
+	unsigned long long fd;
+
+	if (!s || !num(s, 0, 65535, &fd))
+		return;
+	if (fd_write_all((int)fd, "READY\n", 6) < 0)
+		log_warn("KEEL_READY_FD=%s: cannot write", s);
+	close((int)fd);
+	unsetenv("KEEL_READY_FD");
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a;
+	int e;
+
+	if (parse_args(argc, argv, &a.cfg) < 0)
+		return 2;
+	log_init("keel-agent", a.cfg.debug);
+	/* A fixed threshold: big frame buffers are mmapped and given back on
+	 * free, instead of glibc raising it and keeping them in the heap. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	raise_nofile();
+	list_init(&a.ctl);
+	list_init(&a.fwd);
+	list_init(&a.zombies);
+	a.probe.ev.fd = -1;
+	a.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a.epfd < 0 || (e = setup_signals(&a)) < 0) {
+		log_err("setup: %s", strerror(errno));
+		return 1;
+	}
+	setup_dispatch(&a);
+	if (a.cfg.net && apply_net(a.cfg.net, a.resolv_path) < 0)
+		log_warn("network not configured; going on");
+	e = agent_listen(&a);
+	if (e < 0) {
+		log_err("listen: %s", strerror(-e));
+		return 1;
+	}
+	log_info("listening (vsock %s, control %s, forward %s)", a.cfg.vsock ? "on" : "off",
+		 a.cfg.control_uds ? a.cfg.control_uds : "-", a.cfg.forward_uds ? a.cfg.forward_uds : "-");
+	tell_ready();
+	e = agent_run(&a);
+	if (e < 0)
+		log_err("loop: %s", strerror(-e));
+	if (a.cfg.control_uds)
+		unlink(a.cfg.control_uds);
+	if (a.cfg.forward_uds)
+		unlink(a.cfg.forward_uds);
+	return e < 0 ? 1 : 0;
+}

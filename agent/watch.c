@@ -1,0 +1,109 @@
+/* agent/watch.c: ListPorts and WatchPorts over agent/ports.h. While at least
+ * one connection watches, the sockets are rescanned every PORTS_POLL_MS and
+ * the difference with the previous scan is pushed to every watcher; with no
+ * watcher nothing runs. */
+#include "agent.h"
+#include "clock.h"
+#include "log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int scanner(struct agent *a, struct port_scanner **out)
+{
+	int e = 0;
+
+	if (!a->watch.scanner)
+		e = port_scanner_open(&a->watch.scanner);
+	*out = a->watch.scanner;
+	return e;
+}
+
+static void on_change(void *ctx, enum port_change ch, const struct port_entry *e)
+{
+	ctl_broadcast_port(ctx, ch, e);
+}
+
+/* Scan; when watchers exist, push the difference and keep the scan. */
+static int rescan(struct agent *a, struct port_set *next)
+{
+	struct port_scanner *s;
+	int e = scanner(a, &s);
+
+	if (e < 0)
+		return e;
+	e = port_scanner_scan(s, next);
+	if (e < 0)
+		return e;
+	if (a->watch.watchers && a->watch.have_prev) {
+		port_set_diff(&a->watch.prev, next, on_change, a);
+		ctl_flush_watchers(a);
+	}
+	return 0;
+}
+
+static int copy_set(const struct port_set *src, struct port_set *dst)
+{
+	dst->n = 0;
+	dst->v = NULL;
+	if (src->n == 0)
+		return 0;
+	dst->v = malloc(src->n * sizeof(*src->v));
+	if (!dst->v)
+		return -ENOMEM;
+	memcpy(dst->v, src->v, src->n * sizeof(*src->v));
+	dst->n = src->n;
+	return 0;
+}
+
+int watch_ports(void *ctx, bool watch, struct port_set *out)
+{
+	struct agent *a = ctx;
+	struct port_set next = { 0 };
+	int e = rescan(a, &next);
+
+	if (e < 0)
+		return e;
+	if (!watch && !a->watch.watchers) {
+		*out = next;
+		return 0;
+	}
+	/* The scan becomes the reference that watchers' events follow. */
+	e = copy_set(&next, out);
+	if (e < 0) {
+		port_set_free(&next);
+		return e;
+	}
+	if (a->watch.have_prev)
+		port_set_free(&a->watch.prev);
+	a->watch.prev = next;
+	a->watch.have_prev = true;
+	a->watch.next_poll_ms = mono_ms() + PORTS_POLL_MS;
+	return 0;
+}
+
+void watch_poll(struct agent *a, uint64_t now)
+{
+	struct port_set next = { 0 };
+	int e = rescan(a, &next);
+
+	a->watch.next_poll_ms = now + PORTS_POLL_MS;
+	if (e < 0) {
+		log_warn("watch: port scan failed: %s", strerror(-e));
+		return;
+	}
+	if (a->watch.have_prev)
+		port_set_free(&a->watch.prev);
+	a->watch.prev = next;
+	a->watch.have_prev = true;
+}
+
+void watch_release(struct agent *a)
+{
+	if (a->watch.have_prev)
+		port_set_free(&a->watch.prev);
+	a->watch.have_prev = false;
+	if (a->watch.scanner)
+		port_scanner_close(a->watch.scanner);
+	a->watch.scanner = NULL;
+}
