@@ -32,13 +32,13 @@ struct netconf_ip {
 
 /* ---- parsing ---------------------------------------------------------- */
 
-/* Digits only, no sign or spaces, at most 3 of them, value <= max. */
+/* Digits only, no sign, spaces or leading zero, value <= max. */
 static int netconf_parse_prefix(const char *s, unsigned max, unsigned *out)
 {
 	unsigned v = 0;
 	size_t i;
 
-	if (s[0] == '\0' || strlen(s) > 3)
+	if (s[0] == '\0' || strlen(s) > 3 || (s[0] == '0' && s[1] != '\0'))
 		return -EINVAL;
 	for (i = 0; s[i]; i++) {
 		if (s[i] < '0' || s[i] > '9')
