@@ -1,0 +1,103 @@
+#include "conn.h"
+#include "fd.h"
+#include <errno.h>
+#include <linux/vm_sockets.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void set_timeouts(int fd, unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int unix_connect(const char *path, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int vsock_connect(uint32_t cid, uint32_t port, int *out)
+{
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Read the "OK <n>\n" line one byte at a time: what follows is the agent's. */
+static int hybrid_handshake(int fd, uint32_t port)
+{
+	char line[64];
+	size_t n = 0;
+	int len = snprintf(line, sizeof(line), "CONNECT %u\n", port), e;
+
+	if ((e = fd_write_all(fd, line, (size_t)len)) < 0)
+		return e;
+	for (;;) {
+		if (n == sizeof(line) - 1)
+			return -EPROTO;
+		if ((e = fd_read_exact(fd, line + n, 1)) < 0)
+			return e == -EPIPE ? -ECONNREFUSED : e;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = 0;
+	return strncmp(line, "OK ", 3) == 0 ? 0 : -ECONNREFUSED;
+}
+
+int conn_open(const struct target *t, int forward, int *fd)
+{
+	uint32_t port = forward ? t->forward_port : t->control_port;
+	int e;
+
+	switch (t->kind) {
+	case CONN_UDS:
+		e = unix_connect(forward ? t->forward_path : t->path, fd);
+		break;
+	case CONN_VSOCK:
+		e = vsock_connect(t->cid, port, fd);
+		break;
+	default:
+		e = unix_connect(t->path, fd);
+		if (e == 0) {
+			set_timeouts(*fd, t->timeout_ms);
+			e = hybrid_handshake(*fd, port);
+			if (e < 0)
+				close(*fd);
+		}
+		break;
+	}
+	if (e == 0)
+		set_timeouts(*fd, t->timeout_ms);
+	return e;
+}

@@ -1,0 +1,365 @@
+/* host/keelctl/fwd.c: host listeners whose connections each get their own
+ * forward stream to the agent. One thread per forwarded connection relays
+ * with proto/relay.c (splice); the main thread accepts and, for publish,
+ * follows WatchPorts. */
+#include "fwd.h"
+#include "exitcodes.h"
+#include "json.h"
+#include "relay.h"
+#include "rpc.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct job {
+	const struct target *t;
+	int host_fd;
+	char guest_addr[64];
+	unsigned guest_port;
+};
+
+/* Relay until both directions end or either side fails. */
+static void relay_fds(int a, int b)
+{
+	struct relay_dir up, down;
+	struct pollfd p[2];
+
+	relay_dir_init(&up);
+	relay_dir_init(&down);
+	fcntl(a, F_SETFL, fcntl(a, F_GETFL) | O_NONBLOCK);
+	fcntl(b, F_SETFL, fcntl(b, F_GETFL) | O_NONBLOCK);
+	if (relay_dir_setup(&up, false) < 0 || relay_dir_setup(&down, false) < 0)
+		goto out;
+	while (!(up.done && down.done)) {
+		if (relay_pump(&up, a, b, 16) < 0 || relay_pump(&down, b, a, 16) < 0)
+			break;
+		if (up.done && down.done)
+			break;
+		p[0] = (struct pollfd){ a, (short)((relay_wants_in(&up) ? POLLIN : 0) |
+						 (relay_wants_out(&down) ? POLLOUT : 0)), 0 };
+		p[1] = (struct pollfd){ b, (short)((relay_wants_in(&down) ? POLLIN : 0) |
+						 (relay_wants_out(&up) ? POLLOUT : 0)), 0 };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL))
+			break;
+		/* HUP with nothing to read: that side is gone entirely. */
+		if ((p[0].revents & POLLHUP && !(p[0].revents & POLLIN) && !up.eof) ||
+		    (p[1].revents & POLLHUP && !(p[1].revents & POLLIN) && !down.eof))
+			break;
+	}
+out:
+	relay_dir_free(&up);
+	relay_dir_free(&down);
+}
+
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+	char err[256];
+	int fd;
+
+	if (forward_open(j->t, KEEL__TRANSPORT__TRANSPORT_TCP, j->guest_addr, j->guest_port, NULL,
+			 &fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "keelctl: forward to guest port %u: %s\n", j->guest_port, err);
+	} else {
+		relay_fds(j->host_fd, fd);
+		close(fd);
+	}
+	close(j->host_fd);
+	free(j);
+	return NULL;
+}
+
+static void spawn(const struct target *t, int host_fd, const char *addr, unsigned port)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	pthread_attr_t at;
+	pthread_t th;
+
+	if (!j) {
+		close(host_fd);
+		return;
+	}
+	j->t = t;
+	j->host_fd = host_fd;
+	snprintf(j->guest_addr, sizeof(j->guest_addr), "%s", addr);
+	j->guest_port = port;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 256 << 10);
+	if (pthread_create(&th, &at, job_run, j) != 0) {
+		close(host_fd);
+		free(j);
+	}
+	pthread_attr_destroy(&at);
+}
+
+static int tcp_listen(const char *addr, unsigned port, int *out)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, e;
+
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*s6);
+	} else {
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 512) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+static void accept_one(const struct target *t, int lfd, const char *addr, unsigned port)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		spawn(t, fd, addr, port);
+}
+
+int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned host_port,
+		    unsigned guest_port)
+{
+	int lfd, e = tcp_listen(bind_addr, host_port, &lfd);
+
+	if (e < 0) {
+		fprintf(stderr, "keelctl: cannot listen on %s:%u: %s\n", bind_addr, host_port, strerror(-e));
+		return EXIT_CONNECT;
+	}
+	if (o->json)
+		printf("{\"listening\":\"%s:%u\",\"guest_port\":%u}\n", bind_addr, host_port, guest_port);
+	else
+		printf("forwarding %s:%u -> guest port %u\n", bind_addr, host_port, guest_port);
+	fflush(stdout);
+	for (;;)
+		accept_one(o->t, lfd, "127.0.0.1", guest_port);
+}
+
+/* --- publish --auto ------------------------------------------------------ */
+
+#define PUB_MAX 4096
+
+struct pub {
+	unsigned port;
+	unsigned refs;          /* guest listeners (v4, v6, ...) on this port */
+	int lfd;                /* -1 when not bound (skipped) */
+	char dial[64];
+};
+
+struct publisher {
+	const struct fwd_opts *o;
+	const char *bind_addr;
+	struct pub v[PUB_MAX];
+	size_t n;
+};
+
+static void report(struct publisher *p, const char *what, unsigned port, const char *why)
+{
+	if (p->o->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "event");
+		json_str(&j, what);
+		json_key(&j, "port");
+		json_uint(&j, port);
+		if (why) {
+			json_key(&j, "reason");
+			json_str(&j, why);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		printf("%s %s:%u%s%s\n", what, p->bind_addr, port, why ? ": " : "", why ? why : "");
+		fflush(stdout);
+	}
+}
+
+static struct pub *find(struct publisher *p, unsigned port)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].port == port)
+			return &p->v[i];
+	return NULL;
+}
+
+/* Where the agent should dial for a listener on address a. */
+static void dial_for(const Keel__Port *gp, char *out, size_t n)
+{
+	if (strcmp(gp->address, "0.0.0.0") == 0 || strcmp(gp->address, "::") == 0 || !*gp->address)
+		snprintf(out, n, "%s", strcmp(gp->address, "::") == 0 ? "::1" : "127.0.0.1");
+	else
+		snprintf(out, n, "%s", gp->address);
+}
+
+static void add_port(struct publisher *p, const Keel__Port *gp)
+{
+	struct pub *e;
+	int r;
+
+	if (gp->transport != KEEL__TRANSPORT__TRANSPORT_TCP)
+		return;  /* UDP publishing is not done yet (see docs/agent.md) */
+	e = find(p, gp->port);
+	if (e) {
+		/* Prefer an IPv4 wildcard dial target when one appears. */
+		if (strcmp(gp->address, "0.0.0.0") == 0)
+			dial_for(gp, e->dial, sizeof(e->dial));
+		e->refs++;
+		return;
+	}
+	if (p->n == PUB_MAX)
+		return;
+	e = &p->v[p->n++];
+	e->port = gp->port;
+	e->refs = 1;
+	e->lfd = -1;
+	dial_for(gp, e->dial, sizeof(e->dial));
+	r = tcp_listen(p->bind_addr, gp->port, &e->lfd);
+	if (r == -EACCES && gp->port < 1024)
+		report(p, "skipped", gp->port, "host port below 1024 needs privilege (EACCES)");
+	else if (r < 0)
+		report(p, "skipped", gp->port, strerror(-r));
+	else
+		report(p, "published", gp->port, NULL);
+}
+
+static void drop(struct publisher *p, struct pub *e)
+{
+	if (e->lfd >= 0) {
+		close(e->lfd);
+		report(p, "unpublished", e->port, NULL);
+	}
+	*e = p->v[--p->n];
+}
+
+static void remove_port(struct publisher *p, const Keel__Port *gp)
+{
+	struct pub *e = find(p, gp->port);
+
+	if (gp->transport != KEEL__TRANSPORT__TRANSPORT_TCP || !e)
+		return;
+	if (--e->refs == 0)
+		drop(p, e);
+}
+
+/* After (re)connecting: the snapshot is the truth; keep what still exists. */
+static void resync(struct publisher *p, const Keel__PortList *pl)
+{
+	for (size_t i = 0; i < p->n; i++)
+		p->v[i].refs = 0;
+	for (size_t i = 0; i < pl->n_ports; i++)
+		add_port(p, pl->ports[i]);
+	for (size_t i = p->n; i-- > 0; )
+		if (p->v[i].refs == 0)
+			drop(p, &p->v[i]);
+}
+
+static int watch(struct publisher *p, struct rpc *r)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__WatchPortsRequest w = KEEL__WATCH_PORTS_REQUEST__INIT;
+	Keel__Response *resp;
+	int e;
+
+	req.body_case = KEEL__REQUEST__BODY_WATCH_PORTS;
+	req.watch_ports = &w;
+	if ((e = rpc_call(r, &req, &resp)) < 0)
+		return e;
+	if (resp->error || resp->body_case != KEEL__RESPONSE__BODY_PORTS) {
+		fprintf(stderr, "keelctl: watch: %s\n", resp->error ? resp->error->message : "no port list");
+		keel__response__free_unpacked(resp, NULL);
+		return -EPROTO;
+	}
+	resync(p, resp->ports);
+	keel__response__free_unpacked(resp, NULL);
+	rpc_wait_forever(r);
+	return 0;
+}
+
+/* Serve until the control stream ends. */
+static void serve(struct publisher *p, struct rpc *r)
+{
+	struct pollfd fds[PUB_MAX + 1];
+
+	for (;;) {
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ r->fd, POLLIN, 0 };
+		for (size_t i = 0; i < p->n; i++)
+			fds[n++] = (struct pollfd){ p->v[i].lfd, p->v[i].lfd >= 0 ? POLLIN : 0, 0 };
+		if (poll(fds, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (size_t i = 1; i < n; i++)
+			if (fds[i].revents & POLLIN) {
+				struct pub *e = find(p, p->v[i - 1].port);
+				accept_one(p->o->t, e->lfd, e->dial, e->port);
+			}
+		if (fds[0].revents) {
+			Keel__AgentMessage *m;
+			if (rpc_read(r, &m) < 0)
+				return;
+			if (m->kind_case == KEEL__AGENT_MESSAGE__KIND_EVENT &&
+			    m->event->body_case == KEEL__EVENT__BODY_PORT && m->event->port->port) {
+				if (m->event->port->kind == KEEL__PORT_EVENT__KIND__KIND_ADDED)
+					add_port(p, m->event->port->port);
+				else if (m->event->port->kind == KEEL__PORT_EVENT__KIND__KIND_REMOVED)
+					remove_port(p, m->event->port->port);
+			}
+			keel__agent_message__free_unpacked(m, NULL);
+		}
+	}
+}
+
+int cmd_publish_run(const struct fwd_opts *o, const char *bind_addr)
+{
+	static struct publisher p;
+	unsigned backoff_ms = 100;
+
+	p.o = o;
+	p.bind_addr = bind_addr;
+	for (;;) {
+		struct rpc r;
+		int e = rpc_open(&r, o->t);
+		if (e == 0 && (e = watch(&p, &r)) == 0) {
+			backoff_ms = 100;
+			serve(&p, &r);
+			report(&p, "disconnected", 0, "agent went away; reconnecting");
+		}
+		if (r.fd >= 0)
+			rpc_close(&r);
+		/* Keep host listeners while away: a restarted agent resyncs them. */
+		struct timespec ts = { backoff_ms / 1000, (long)(backoff_ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+		backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+	}
+}

@@ -1,0 +1,541 @@
+/* host/keelctl/main.c: keelctl, the host's client of keel-agent. */
+#include "conn.h"
+#include "exitcodes.h"
+#include "frame.h"
+#include "fwd.h"
+#include "json.h"
+#include "rpc.h"
+#include "show.h"
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+"usage: keelctl [CONNECTION] [--json] COMMAND [ARGS]\n"
+"\n"
+"connection (one of):\n"
+"  --uds PATH            the agent's control unix socket; forwards use\n"
+"                        --forward-uds PATH (default: PATH-forward)\n"
+"  --vsock CID[:PORT]    AF_VSOCK (control port 1024, --forward-port 1025)\n"
+"  --hybrid PATH         keel-vsock/Firecracker hybrid socket (CONNECT <port>)\n"
+"  (default: $KEEL_UDS, else --vsock 3)\n"
+"  --forward-port N      agent forward port for --vsock/--hybrid (1025)\n"
+"  --timeout MS          connect and reply timeout (10000)\n"
+"  --json                machine-readable output (one JSON value per line)\n"
+"\n"
+"commands:\n"
+"  version                     protocol and agent versions\n"
+"  health [--wait-ready SECS]  the guest's health\n"
+"  ports [--watch]             guest listening TCP/UDP ports\n"
+"  forward [ADDR:]HOSTPORT:GUESTPORT\n"
+"                              forward a host TCP port to a guest port\n"
+"  publish --auto [--bind ADDR]\n"
+"                              publish guest TCP listeners on the host\n"
+"  time-sync [--threshold-ms N] [--offset-ms N]\n"
+"                              send the host clock; the guest steps if off\n"
+"  shutdown | reboot           ask the guest's init to power off / reboot\n"
+"  mount TAG PATH [--fstype virtiofs|9p] [--ro]\n"
+"  unmount PATH                shares under /mnt/host\n"
+"  netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\n"
+"Every command takes --help.\n"
+"\n"
+"exit status: 0 ok, 1 the agent answered with an error, 2 usage,\n"
+"3 cannot connect or connection lost, 4 protocol error or incompatible\n"
+"agent, 5 health --wait-ready timed out.\n";
+
+struct cmd_help { const char *name, *text; };
+static const struct cmd_help helps[] = {
+	{ "version", "usage: keelctl version\nPrints the agent's protocol version and whether it is compatible (same major).\n" },
+	{ "health", "usage: keelctl health [--wait-ready SECONDS]\nPrints the guest's health. Exit 0 when the agent answered, whatever the status.\n"
+		    "--wait-ready: poll until status is ok and dockerd answers, exit 5 if not within SECONDS.\n" },
+	{ "ports", "usage: keelctl ports [--watch]\nLists guest listening TCP and bound UDP sockets; --watch then prints\nadded/removed events as they happen.\n" },
+	{ "forward", "usage: keelctl forward [ADDR:]HOSTPORT:GUESTPORT\nListens on ADDR (127.0.0.1) HOSTPORT and forwards each connection to\nguest 127.0.0.1:GUESTPORT over its own forward stream. Runs until killed.\n" },
+	{ "publish", "usage: keelctl publish --auto [--bind ADDR]\nFollows guest TCP listeners and listens on the same port on ADDR\n(127.0.0.1); ports the host refuses (below 1024 without privilege) are\nskipped and reported. Reconnects when the agent goes away.\n" },
+	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
+	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
+	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
+	{ "mount", "usage: keelctl mount TAG PATH [--fstype virtiofs|9p] [--ro]\nMounts a share (nosuid,nodev) at PATH under the agent's share root.\n" },
+	{ "unmount", "usage: keelctl unmount PATH\nUnmounts a share under the agent's share root.\n" },
+	{ "netconfig", "usage: keelctl netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\nConfigures a guest interface (default eth0) through rtnetlink.\n" },
+};
+
+static struct target tgt = { .kind = CONN_VSOCK, .cid = 3, .control_port = 1024,
+			     .forward_port = 1025, .timeout_ms = 10000 };
+static bool json_out;
+static const char *forward_uds;
+
+static int usage_err(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "keelctl: %s\n", msg);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *s && !*end && !errno && *v <= max;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static int connect_rpc(struct rpc *r)
+{
+	int e = rpc_open(r, &tgt);
+
+	if (e < 0) {
+		fprintf(stderr, "keelctl: cannot connect to the agent: %s\n", strerror(-e));
+		return EXIT_CONNECT;
+	}
+	return EXIT_OK;
+}
+
+/* One request, one response; prints errors. Returns an exit code. */
+static int call(Keel__Request *req, Keel__Response **resp)
+{
+	struct rpc r;
+	int rc = connect_rpc(&r), e;
+
+	if (rc)
+		return rc;
+	e = rpc_call(&r, req, resp);
+	rpc_close(&r);
+	if (e < 0) {
+		fprintf(stderr, "keelctl: %s\n", e == -EPROTO ? "undecodable reply from the agent" :
+			strerror(-e));
+		return e == -EPROTO ? EXIT_PROTO : EXIT_CONNECT;
+	}
+	if ((*resp)->error) {
+		show_error(json_out, (*resp)->error);
+		keel__response__free_unpacked(*resp, NULL);
+		*resp = NULL;
+		return EXIT_AGENT;
+	}
+	return EXIT_OK;
+}
+
+static int simple(Keel__Request *req, const char *what)
+{
+	Keel__Response *resp;
+	int rc = call(req, &resp);
+
+	if (rc)
+		return rc;
+	show_ok(json_out, what);
+	keel__response__free_unpacked(resp, NULL);
+	return EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__VersionRequest v = KEEL__VERSION_REQUEST__INIT;
+	Keel__Response *resp;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		return usage_err("version takes no argument");
+	v.major = KEEL_PROTO_MAJOR;
+	v.minor = KEEL_PROTO_MINOR;
+	v.client = (char *)"keelctl " KEEL_VERSION_STRING;
+	req.body_case = KEEL__REQUEST__BODY_VERSION;
+	req.version = &v;
+	if ((rc = call(&req, &resp)))
+		return rc;
+	if (resp->body_case != KEEL__RESPONSE__BODY_VERSION) {
+		keel__response__free_unpacked(resp, NULL);
+		return EXIT_PROTO;
+	}
+	show_version(json_out, resp->version);
+	rc = resp->version->compatible ? EXIT_OK : EXIT_PROTO;
+	keel__response__free_unpacked(resp, NULL);
+	return rc;
+}
+
+static int health_once(Keel__Response **resp)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__HealthRequest h = KEEL__HEALTH_REQUEST__INIT;
+	int rc;
+
+	req.body_case = KEEL__REQUEST__BODY_HEALTH;
+	req.health = &h;
+	if ((rc = call(&req, resp)))
+		return rc;
+	if ((*resp)->body_case != KEEL__RESPONSE__BODY_HEALTH) {
+		keel__response__free_unpacked(*resp, NULL);
+		return EXIT_PROTO;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_health(int argc, char **argv)
+{
+	unsigned long wait_s = 0;
+	Keel__Response *resp = NULL;
+	struct timespec start, now;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "--wait-ready") == 0) {
+		if (!parse_uint(argv[2], 86400, &wait_s))
+			return usage_err("--wait-ready needs seconds");
+	} else if (argc != 1) {
+		return usage_err("health: unexpected argument");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = health_once(&resp);
+		if (!wait_s || (rc == EXIT_OK && resp->health->status == KEEL__STATUS__STATUS_OK &&
+				resp->health->docker_ready))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)wait_s) {
+			if (rc == EXIT_OK) {
+				show_health(json_out, resp->health);
+				keel__response__free_unpacked(resp, NULL);
+			}
+			fprintf(stderr, "keelctl: not ready after %lu s\n", wait_s);
+			return EXIT_NOT_READY;
+		}
+		if (rc == EXIT_OK)
+			keel__response__free_unpacked(resp, NULL);
+		usleep(200000);
+	}
+	if (rc)
+		return rc;
+	show_health(json_out, resp->health);
+	keel__response__free_unpacked(resp, NULL);
+	return EXIT_OK;
+}
+
+static void print_event(void *ctx, const Keel__Event *ev)
+{
+	(void)ctx;
+	if (ev->body_case == KEEL__EVENT__BODY_PORT && ev->port->port)
+		show_port_event(json_out, ev->port);
+}
+
+static int cmd_ports(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__ListPortsRequest l = KEEL__LIST_PORTS_REQUEST__INIT;
+	Keel__WatchPortsRequest w = KEEL__WATCH_PORTS_REQUEST__INIT;
+	bool watch = argc == 2 && strcmp(argv[1], "--watch") == 0;
+	Keel__Response *resp;
+	struct rpc r;
+	int rc, e;
+
+	if (argc > 1 && !watch)
+		return usage_err("ports: unexpected argument");
+	if (!watch) {
+		req.body_case = KEEL__REQUEST__BODY_LIST_PORTS;
+		req.list_ports = &l;
+		if ((rc = call(&req, &resp)))
+			return rc;
+		show_ports(json_out, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
+		keel__response__free_unpacked(resp, NULL);
+		return EXIT_OK;
+	}
+	if ((rc = connect_rpc(&r)))
+		return rc;
+	req.body_case = KEEL__REQUEST__BODY_WATCH_PORTS;
+	req.watch_ports = &w;
+	e = rpc_call(&r, &req, &resp);
+	if (e < 0) {
+		rpc_close(&r);
+		fprintf(stderr, "keelctl: %s\n", strerror(-e));
+		return EXIT_CONNECT;
+	}
+	if (resp->error) {
+		show_error(json_out, resp->error);
+		keel__response__free_unpacked(resp, NULL);
+		rpc_close(&r);
+		return EXIT_AGENT;
+	}
+	show_ports(json_out, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
+	keel__response__free_unpacked(resp, NULL);
+	rpc_wait_forever(&r);
+	for (;;) {
+		Keel__AgentMessage *m;
+		if ((e = rpc_read(&r, &m)) < 0)
+			break;
+		if (m->kind_case == KEEL__AGENT_MESSAGE__KIND_EVENT)
+			print_event(NULL, m->event);
+		keel__agent_message__free_unpacked(m, NULL);
+	}
+	rpc_close(&r);
+	fprintf(stderr, "keelctl: connection to the agent lost\n");
+	return EXIT_CONNECT;
+}
+
+/* [ADDR:]HOSTPORT:GUESTPORT; ADDR may be [v6]. */
+static int cmd_forward(int argc, char **argv)
+{
+	char addr[64] = "127.0.0.1", *spec, *last, *mid;
+	unsigned long hp, gp;
+	struct fwd_opts o = { &tgt, json_out };
+
+	if (argc != 2)
+		return usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
+	spec = argv[1];
+	last = strrchr(spec, ':');
+	if (!last || !parse_uint(last + 1, 65535, &gp) || gp == 0)
+		return usage_err("forward: bad GUESTPORT");
+	*last = 0;
+	mid = strrchr(spec, ':');
+	if (mid) {
+		*mid = 0;
+		if (snprintf(addr, sizeof(addr), "%s", spec) >= (int)sizeof(addr))
+			return usage_err("forward: address too long");
+		if (addr[0] == '[') {
+			memmove(addr, addr + 1, strlen(addr));
+			addr[strcspn(addr, "]")] = 0;
+		}
+		spec = mid + 1;
+	}
+	if (!parse_uint(spec, 65535, &hp))
+		return usage_err("forward: bad HOSTPORT");
+	return cmd_forward_run(&o, addr, (unsigned)hp, (unsigned)gp);
+}
+
+static int cmd_publish(int argc, char **argv)
+{
+	const char *bind_addr = "127.0.0.1";
+	bool autom = false;
+	struct fwd_opts o = { &tgt, json_out };
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--auto") == 0)
+			autom = true;
+		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
+			bind_addr = argv[++i];
+		else
+			return usage_err("publish: unexpected argument");
+	}
+	if (!autom)
+		return usage_err("publish needs --auto");
+	return cmd_publish_run(&o, bind_addr);
+}
+
+static int cmd_time_sync(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__SyncTimeRequest t = KEEL__SYNC_TIME_REQUEST__INIT;
+	Keel__Response *resp;
+	struct timespec ts;
+	long long offset = 0;
+	unsigned long v;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--threshold-ms") == 0 && i + 1 < argc && parse_uint(argv[i + 1], 86400000, &v)) {
+			t.threshold_ms = v;
+			i++;
+		} else if (strcmp(argv[i], "--offset-ms") == 0 && i + 1 < argc) {
+			char *end;
+			offset = strtoll(argv[++i], &end, 10);
+			if (*end || offset > 86400000LL * 365 || offset < -86400000LL * 365)
+				return usage_err("time-sync: bad --offset-ms");
+		} else {
+			return usage_err("time-sync: unexpected argument");
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t.host_unix_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + offset * 1000000;
+	req.body_case = KEEL__REQUEST__BODY_SYNC_TIME;
+	req.sync_time = &t;
+	if ((rc = call(&req, &resp)))
+		return rc;
+	if (resp->body_case == KEEL__RESPONSE__BODY_SYNC_TIME)
+		show_time(json_out, resp->sync_time);
+	keel__response__free_unpacked(resp, NULL);
+	return EXIT_OK;
+}
+
+static int cmd_power(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__PowerRequest p = KEEL__POWER_REQUEST__INIT;
+	bool reboot = strcmp(argv[0], "reboot") == 0;
+
+	if (argc != 1)
+		return usage_err("shutdown/reboot take no argument");
+	p.action = reboot ? KEEL__POWER_REQUEST__ACTION__ACTION_REBOOT :
+			    KEEL__POWER_REQUEST__ACTION__ACTION_SHUTDOWN;
+	req.body_case = KEEL__REQUEST__BODY_POWER;
+	req.power = &p;
+	return simple(&req, reboot ? "reboot requested" : "shutdown requested");
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__MountRequest m = KEEL__MOUNT_REQUEST__INIT;
+	int pos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--fstype") == 0 && i + 1 < argc)
+			m.fstype = argv[++i];
+		else if (strcmp(argv[i], "--ro") == 0)
+			m.read_only = true;
+		else if (pos == 0 && ++pos)
+			m.tag = argv[i];
+		else if (pos == 1 && ++pos)
+			m.path = argv[i];
+		else
+			return usage_err("mount: unexpected argument");
+	}
+	if (pos != 2)
+		return usage_err("mount needs TAG PATH");
+	req.body_case = KEEL__REQUEST__BODY_MOUNT;
+	req.mount = &m;
+	return simple(&req, "mounted");
+}
+
+static int cmd_unmount(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__UnmountRequest u = KEEL__UNMOUNT_REQUEST__INIT;
+
+	if (argc != 2)
+		return usage_err("unmount needs PATH");
+	u.path = argv[1];
+	req.body_case = KEEL__REQUEST__BODY_UNMOUNT;
+	req.unmount = &u;
+	return simple(&req, "unmounted");
+}
+
+static int cmd_netconfig(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__NetConfigRequest n = KEEL__NET_CONFIG_REQUEST__INIT;
+	char *dns[8];
+
+	n.dns = dns;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--interface") == 0 && i + 1 < argc)
+			n.interface = argv[++i];
+		else if (strcmp(argv[i], "--gateway") == 0 && i + 1 < argc)
+			n.gateway = argv[++i];
+		else if (strcmp(argv[i], "--dns") == 0 && i + 1 < argc && n.n_dns < 8)
+			dns[n.n_dns++] = argv[++i];
+		else if (argv[i][0] != '-' && !*n.address)
+			n.address = argv[i];
+		else
+			return usage_err("netconfig: unexpected argument");
+	}
+	req.body_case = KEEL__REQUEST__BODY_NET_CONFIG;
+	req.net_config = &n;
+	return simple(&req, "configured");
+}
+
+struct command { const char *name; int (*fn)(int, char **); };
+static const struct command commands[] = {
+	{ "version", cmd_version }, { "health", cmd_health }, { "ports", cmd_ports },
+	{ "forward", cmd_forward }, { "publish", cmd_publish }, { "time-sync", cmd_time_sync },
+	{ "shutdown", cmd_power }, { "reboot", cmd_power }, { "mount", cmd_mount },
+	{ "unmount", cmd_unmount }, { "netconfig", cmd_netconfig },
+};
+
+static int parse_vsock(const char *s)
+{
+	unsigned long cid, port;
+	char buf[32], *colon;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -1;
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = 0;
+		if (!parse_uint(colon + 1, UINT32_MAX, &port))
+			return -1;
+		tgt.control_port = (uint32_t)port;
+	}
+	if (!parse_uint(buf, UINT32_MAX, &cid))
+		return -1;
+	tgt.kind = CONN_VSOCK;
+	tgt.cid = (uint32_t)cid;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long v;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("KEEL_UDS")) {
+		tgt.kind = CONN_UDS;
+		tgt.path = getenv("KEEL_UDS");
+	}
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(o, "--json") == 0) {
+			json_out = true;
+			continue;
+		}
+		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!arg)
+			return usage_err("option needs a value");
+		i++;
+		if (strcmp(o, "--uds") == 0) {
+			tgt.kind = CONN_UDS;
+			tgt.path = arg;
+		} else if (strcmp(o, "--hybrid") == 0) {
+			tgt.kind = CONN_HYBRID;
+			tgt.path = arg;
+		} else if (strcmp(o, "--vsock") == 0) {
+			if (parse_vsock(arg) < 0)
+				return usage_err("--vsock CID[:PORT]");
+		} else if (strcmp(o, "--forward-uds") == 0) {
+			forward_uds = arg;
+		} else if (strcmp(o, "--forward-port") == 0 && parse_uint(arg, UINT32_MAX, &v)) {
+			tgt.forward_port = (uint32_t)v;
+		} else if (strcmp(o, "--control-port") == 0 && parse_uint(arg, UINT32_MAX, &v)) {
+			tgt.control_port = (uint32_t)v;
+		} else if (strcmp(o, "--timeout") == 0 && parse_uint(arg, 3600000, &v) && v > 0) {
+			tgt.timeout_ms = (unsigned)v;
+		} else {
+			return usage_err("unknown option or bad value");
+		}
+	}
+	if (i >= argc)
+		return usage_err("no command");
+	if (tgt.kind == CONN_UDS &&
+	    snprintf(tgt.forward_path, sizeof(tgt.forward_path), "%s",
+		     forward_uds ? forward_uds : tgt.path) >= (int)sizeof(tgt.forward_path) - 8)
+		return usage_err("socket path too long");
+	if (tgt.kind == CONN_UDS && !forward_uds)
+		strcat(tgt.forward_path, "-forward");
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) != 0)
+			continue;
+		if (wants_help(argc - i, argv + i)) {
+			for (size_t h = 0; h < sizeof(helps) / sizeof(helps[0]); h++)
+				if (strcmp(helps[h].name, argv[i]) == 0)
+					fputs(helps[h].text, stdout);
+			return EXIT_OK;
+		}
+		return commands[c].fn(argc - i, argv + i);
+	}
+	return usage_err("unknown command");
+}
