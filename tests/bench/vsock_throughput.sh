@@ -54,4 +54,9 @@ record_metric hostfwd_rtt_us "$t_rtt"
 record_metric vsock_ratio_vs_hostfwd "$(awk -v a="$v_h2g" -v b="$t_h2g" 'BEGIN {printf "%.2f", a / b}')"
 record_metric vsock_g2h_ratio_vs_hostfwd "$(awk -v a="$v_g2h" -v b="$t_g2h" 'BEGIN {printf "%.2f", a / b}')"
 record_metric vsock_rtt_ratio_vs_hostfwd "$(awk -v a="$v_rtt" -v b="$t_rtt" 'BEGIN {printf "%.2f", a / b}')"
+# CPU time of keel-vsock against QEMU's over the whole run: who is the bottleneck
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+qpid=$(pgrep -P "$VM_PID" qemu-system || echo "$VM_PID")
+kv=$(cpu_ticks "$VM_KV_PID") qm=$(cpu_ticks "$qpid")
+record_metric vsock_backend_cpu_vs_qemu "$(awk -v a="$kv" -v b="$qm" 'BEGIN {printf "%.3f", a / (b ? b : 1)}')"
 pass "vsock bench ($VM_ACCEL): vsock h2g $v_h2g g2h $v_g2h MB/s rtt $v_rtt us; hostfwd h2g $t_h2g g2h $t_g2h MB/s rtt $t_rtt us"
