@@ -16,3 +16,10 @@ test-vm test: image
 
 run: all image
 	@scripts/run-vm start
+
+# The docker CLI of the image's own docker.io package (20.10, matching the
+# daemon): VM tests drive dockerd with it; the host needs no docker install.
+$(B)/tests/bin/docker: rootfs/packages scripts/build-rootfs | deps
+	@scripts/build-rootfs --docker-client $@
+
+test-vm test: $(B)/tests/bin/docker $(B)/keelctl $(B)/keel-vsock
