@@ -15,11 +15,14 @@
 #               to it so it can create its sockets there)
 #   VM_VSOCK_BIN   keel-vsock binary (default $B/keel-vsock)
 #   VM_NET=1    user networking (virtio-net), VM_HOSTFWD="tcp:127.0.0.1:H-:G ..."
+#   VM_REBOOT=1 let a reset reboot the guest (default: -no-reboot, a guest
+#               reboot or panic ends QEMU)
 #   VM_TIMEOUT  seconds QEMU may live at most (default 900): a killed test
 #               cannot leave a VM behind for long
 #   KEEL_ACCEL  kvm | tcg: skip the probe
 # After vm_start: VM_DIR (scratch), VM_CONSOLE (console log), VM_PID (QEMU),
-# VM_KV_PID and VM_KV_LOG (keel-vsock), VM_ACCEL.
+# VM_KV_PID and VM_KV_LOG (keel-vsock), VM_ACCEL, VM_MONITOR (HMP socket;
+# vm_monitor CMD sends one command).
 #
 # Guest RAM is always a shared memfd so a vhost-user backend can map it.
 
@@ -83,11 +86,13 @@ vm_start() {
 	VM_ACCEL=$(vm_accel)
 	on_exit vm_stop
 	if [ "$VM_ACCEL" = kvm ]; then args+=(-accel kvm -cpu host); else args+=(-accel tcg); fi
-	args+=(-m "$mem" -smp "${VM_CPUS:-1}" -nodefaults -no-user-config -display none -no-reboot
-		-serial "file:$VM_CONSOLE"
+	VM_MONITOR=$VM_DIR/monitor.sock
+	args+=(-m "$mem" -smp "${VM_CPUS:-1}" -nodefaults -no-user-config -display none
+		-serial "file:$VM_CONSOLE" -monitor "unix:$VM_MONITOR,server=on,wait=off"
 		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem
 		-kernel "$VM_KERNEL" -append "console=ttyS0 panic=-1 ${VM_APPEND:-}")
 	[ -n "${VM_INITRD:-}" ] && args+=(-initrd "$VM_INITRD")
+	[ "${VM_REBOOT:-}" = 1 ] || args+=(-no-reboot)
 	if [ "${VM_VSOCK:-}" = 1 ]; then
 		_vm_start_vsock || return 1
 		args+=(-chardev "socket,id=vsock0,path=$VM_VU" -device vhost-user-vsock-pci,chardev=vsock0)
@@ -118,6 +123,11 @@ vm_wait_console() {
 		fi
 		sleep 0.1
 	done
+}
+
+# vm_monitor CMD: one QEMU monitor (HMP) command, e.g. system_reset.
+vm_monitor() {
+	echo "$*" | timeout 10 socat - "UNIX-CONNECT:$VM_MONITOR" >/dev/null
 }
 
 # vm_stop: power the VM off (kill QEMU) and let keel-vsock see the
