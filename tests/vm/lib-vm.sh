@@ -28,35 +28,10 @@
 
 VM_PID= VM_KV_PID= VM_DIR= VM_CONSOLE= VM_ACCEL=
 
-# vm_accel: "kvm" when a KVM guest really boots here, else "tcg". A nested
-# KVM guest can hang silently at boot, so /dev/kvm existing proves nothing:
-# boot VM_KERNEL with -accel kvm and wait for its first console line. The
-# verdict is cached for an hour in $B/vm/accel (one probe per test run).
-vm_accel() {
-	local cache=$B/vm/accel dir pid i
-	if [ -n "${KEEL_ACCEL:-}" ]; then echo "$KEEL_ACCEL"; return; fi
-	if [ -s "$cache" ] && [ -n "$(find "$cache" -mmin -60 2>/dev/null)" ]; then
-		cat "$cache"; return
-	fi
-	mkdir -p "$B/vm"
-	local verdict=tcg
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		dir=$(mktemp -d)
-		timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
-			-display none -no-reboot -serial "file:$dir/console" -kernel "$VM_KERNEL" \
-			-append "console=ttyS0 panic=-1" >/dev/null 2>&1 &
-		pid=$!
-		for (( i = 0; i < 100; i++ )); do
-			grep -q 'Linux version' "$dir/console" 2>/dev/null && { verdict=kvm; break; }
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-		rm -rf "$dir"
-	fi
-	echo "$verdict" > "$cache"
-	echo "$verdict"
-}
+# vm_accel: "kvm" when a KVM guest really boots here, else "tcg": decided by
+# scripts/qemu-accel (shared with scripts/run-vm), which boots VM_KERNEL under
+# KVM and caches the verdict; KEEL_ACCEL overrides.
+vm_accel() { "$TOP/scripts/qemu-accel" "$VM_KERNEL"; }
 
 _vm_start_vsock() {
 	local bin=${VM_VSOCK_BIN:-$B/keel-vsock}
