@@ -5,6 +5,7 @@
  * at the step that caused it, with the kernel's extended-ack message. */
 #include "netconf.h"
 #include "fd.h"
+#include "rtnl.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -287,6 +288,8 @@ static int netconf_ack_run(const void *buf, size_t len, uint32_t seq, uint32_t p
 	ack->error = 0;
 	ack->done = false;
 	ack->msg[0] = '\0';
+	if (!rtnl_msgs_ok(buf, len))
+		return ack->error = -EBADMSG;
 	r = mnl_cb_run2(buf, len, seq, portid, NULL, ack, ctl, NLMSG_MIN_TYPE);
 	if (r < 0 && ack->error == 0)
 		ack->error = errno ? -errno : -EPROTO;
@@ -473,6 +476,8 @@ static int netconf_addr_dump(struct netconf_nl *n, struct netconf_addrs *a)
 			continue;
 		if (len <= 0)
 			return len < 0 ? -errno : -EPROTO;
+		if (!rtnl_msgs_ok(n->buf, (size_t)len))
+			return -EBADMSG;
 		r = mnl_cb_run(n->buf, (size_t)len, n->seq, n->portid, netconf_addr_dump_cb, a);
 	}
 	return r < 0 ? -errno : 0;

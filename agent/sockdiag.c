@@ -2,6 +2,7 @@
  * sockets with libmnl. Everything read from a reply is length-checked
  * before use; attributes go through validating callbacks into tb[]. */
 #include "sockdiag.h"
+#include "rtnl.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -209,6 +210,8 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	int r;
 
 	ctx->error = 0;
+	if (!rtnl_msgs_ok(buf, len))
+		return -EBADMSG;
 	r = mnl_cb_run2(buf, len, seq, portid, sockdiag_msg_cb, ctx, ctl, NLMSG_MIN_TYPE);
 	if (r < 0)
 		return ctx->error ? ctx->error : (errno ? -errno : -EPROTO);
