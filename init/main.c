@@ -140,8 +140,10 @@ static void setup_data(struct init_ctx *c)
 	if (r < 0)
 		log_err("data: %s", c->data.error);
 	else
-		log_info("data: %s %s at %s", data_kind_name(c->data.kind),
-			 c->data.device[0] ? c->data.device : "tmpfs", c->data_dir);
+		log_info("data: %s %s%s%s%s at %s", data_kind_name(c->data.kind),
+			 c->data.device[0] ? c->data.device : "tmpfs",
+			 c->data.action ? " (" : "", c->data.action ? c->data.action : "",
+			 c->data.action ? ")" : "", c->data_dir);
 	timeline_mark("data");
 }
 

@@ -42,7 +42,10 @@ static void set_state(struct supervisor *s, struct svc *v, enum svc_state st)
 
 static void set_failed(struct supervisor *s, struct svc *v, const char *reason)
 {
-	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	size_t n = strnlen(reason, sizeof(v->reason) - 1);   /* cut, on purpose */
+
+	memcpy(v->reason, reason, n);
+	v->reason[n] = '\0';
 	log_err("service %s failed: %s", v->def->name, reason);
 	set_state(s, v, SVC_FAILED);
 }

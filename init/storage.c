@@ -127,6 +127,7 @@ static int prepare_disk(const char *dev, struct data_state *st)
 			snprintf(st->error, sizeof(st->error), "mkfs.ext4 %s exited %s", dev, code);
 			return -EIO;
 		}
+		st->action = "formatted";
 		return 0;
 	case DISK_EXT4:
 		r = run_tool(fsck);
@@ -138,6 +139,7 @@ static int prepare_disk(const char *dev, struct data_state *st)
 				 "e2fsck %s exited %d: needs manual repair", dev, r);
 			return -EIO;
 		}
+		st->action = r ? "checked, errors corrected" : "checked";
 		return 0;
 	default:
 		st->kind = DATA_ERROR;

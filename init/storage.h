@@ -12,6 +12,7 @@ struct data_state {
 	enum data_kind kind;
 	char device[64];
 	char error[128];
+	const char *action;   /* what was done to the disk: "formatted", "checked" */
 };
 
 enum disk_content { DISK_BLANK, DISK_EXT4, DISK_OTHER };

@@ -19,6 +19,7 @@ init_require() {
 # INIT_UPID (the unshare process) and INIT_PID (keel-init's host pid).
 init_start() {
 	[ -f "$TMP/cmdline" ] || : > "$TMP/cmdline"
+	rm -f "$RUN/status"      # no stale state from an earlier boot
 	unshare --pid --fork --mount --mount-proc "$INIT" --cmdline "$TMP/cmdline" \
 		--services "$TMP/services" --run-dir "$RUN" "$@" > "$LOG" 2>&1 &
 	INIT_UPID=$!
