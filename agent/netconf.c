@@ -307,30 +307,15 @@ struct netconf_nl {
 
 static int netconf_nl_open(struct netconf_nl *n)
 {
-	struct timeval tv = { .tv_sec = NETCONF_RECV_TIMEOUT_S };
-	int one = 1, r;
+	int r = rtnl_socket_open(NETLINK_ROUTE, NETCONF_RECV_TIMEOUT_S, &n->nl);
 
-	n->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!n->nl)
-		return -errno;
-	if (mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	if (mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one)) < 0 &&
-	    errno != ENOPROTOOPT)
-		goto fail;
-	if (mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &one, sizeof(one)) < 0 &&
-	    errno != ENOPROTOOPT)
-		goto fail;
-	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		goto fail;
+	if (r < 0) {
+		n->nl = NULL;
+		return r;
+	}
 	n->portid = mnl_socket_get_portid(n->nl);
 	n->seq = (uint32_t)time(NULL);
 	return 0;
-fail:
-	r = -errno;
-	mnl_socket_close(n->nl);
-	n->nl = NULL;
-	return r;
 }
 
 /* "step: the kernel's message" or "step: strerror". */

@@ -21,31 +21,7 @@
 
 int sockdiag_open(struct mnl_socket **out)
 {
-	struct timeval tv = { .tv_sec = SOCKDIAG_RECV_TIMEOUT_S };
-	struct mnl_socket *nl;
-	int one = 1, r;
-
-	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	/* Errors come back without a copy of our request, with the kernel's
-	 * explanation. Kernels before 4.12 lack them; that is not fatal. */
-	if (mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one)) < 0 &&
-	    errno != ENOPROTOOPT)
-		goto fail;
-	if (mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one)) < 0 &&
-	    errno != ENOPROTOOPT)
-		goto fail;
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		goto fail;
-	*out = nl;
-	return 0;
-fail:
-	r = -errno;
-	mnl_socket_close(nl);
-	return r;
+	return rtnl_socket_open(NETLINK_SOCK_DIAG, SOCKDIAG_RECV_TIMEOUT_S, out);
 }
 
 void sockdiag_vec_free(struct sockdiag_vec *vec)
