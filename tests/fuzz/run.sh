@@ -7,6 +7,7 @@ shopt -s nullglob
 harnesses=("$B"/fuzz/fuzz_*)
 [ ${#harnesses[@]} -gt 0 ] || { fail "fuzz: no harness built"; exit 1; }
 for h in "${harnesses[@]}"; do
+	case $h in *.o|*.d) continue;; esac
 	[ -x "$h" ] || continue
 	name=$(basename "$h")
 	corpus=$B/fuzz/corpus/$name; crashes=$B/fuzz/crashes/$name
