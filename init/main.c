@@ -203,13 +203,13 @@ int main(int argc, char **argv)
 		usage_exit("must run as PID 1 (for tests: unshare --pid --fork --mount "
 			   "--mount-proc keel-init --test ...)");
 	timeline_mark("init");
-	set_own_oom();
 	/* ctrl-alt-del becomes SIGINT instead of an immediate reboot; in a PID
 	 * namespace this command is refused anyway. */
 	if (!c->test_mode && reboot(RB_DISABLE_CAD) < 0)
 		log_warn("RB_DISABLE_CAD: %s", strerror(errno));
 	boot_mounts(c);
 	timeline_mark("mounts");
+	set_own_oom();             /* needs /proc */
 	read_cmdline(c);
 	boot_identity(c);
 	if (mkdir_p(c->log_dir, 0755) < 0)

@@ -335,6 +335,14 @@ static void tick_stop(struct supervisor *s, uint64_t now)
 			kill(v->pid, SIGKILL);
 			v->killed = true;
 			v->due_ms = now + STOP_REAP_MS;
+		} else if (now >= v->due_ms) {
+			/* Unkillable (stuck in the kernel): do not hold up the rest;
+			 * shutdown's final reaping collects it if it ever exits. */
+			log_err("%s (pid %d) survives SIGKILL; going on", v->def->name,
+				(int)v->pid);
+			v->pid = 0;
+			set_state(s, v, SVC_STOPPED);
+			continue;
 		}
 		return;                  /* one at a time, in reverse order */
 	}
