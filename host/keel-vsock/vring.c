@@ -144,42 +144,38 @@ bool vq_should_signal(struct vq *vq)
 		 VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_to(const struct iovec *iov, unsigned n, size_t off, const void *src, size_t len)
+/* Copy between a flat buffer and the bytes of iov from offset off. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, uint8_t *buf,
+		       size_t len, bool to_iov)
 {
-	const uint8_t *s = src;
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
 		size_t l = iov[i].iov_len, k;
+		uint8_t *p = iov[i].iov_base;
 		if (off >= l) {
 			off -= l;
 			continue;
 		}
 		k = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, s + done, k);
+		if (to_iov)
+			memcpy(p + off, buf + done, k);
+		else
+			memcpy(buf + done, p + off, k);
 		done += k;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to(const struct iovec *iov, unsigned n, size_t off, const void *src, size_t len)
+{
+	return iov_copy(iov, n, off, (uint8_t *)src, len, true);
+}
+
 size_t iov_from(const struct iovec *iov, unsigned n, size_t off, void *dst, size_t len)
 {
-	uint8_t *d = dst;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len, k;
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		k = l - off < len - done ? l - off : len - done;
-		memcpy(d + done, (const uint8_t *)iov[i].iov_base + off, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, dst, len, false);
 }
 
 unsigned iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,

@@ -32,38 +32,23 @@ wait_for 30 "$VH" connect "$H" 5001
 check "vsock: echo host->guest" bash -c "out=\$('$VH' echo '$H' 5001 100000 1) || exit 1; echo \$out"
 check "vsock: echo guest->host" "$VH" dial "$H" echo 6001 100000 1
 
-expect=$("$B/tests/bin/vsock-guest" gen $MiB64 42 | sha256sum | cut -d' ' -f1)
-got=$("$VH" send "$H" 5002 $MiB64 42)
-read -r sha n us <<<"$got"
-if [ "$sha" = "$expect" ] && [ "$n" = $MiB64 ]; then
-	pass "vsock: 64 MiB host->guest, sha256 matches ($(( n / us )) MB/s)"
-else
-	fail "vsock: 64 MiB host->guest: got '$got', want $expect"
-fi
-
-expect=$("$B/tests/bin/vsock-guest" gen $MiB64 43 | sha256sum | cut -d' ' -f1)
-got=$("$VH" recv "$H" 5003 $MiB64 43)
-read -r sha n us <<<"$got"
-if [ "$sha" = "$expect" ] && [ "$n" = $MiB64 ]; then
-	pass "vsock: 64 MiB guest->host (host connected), sha256 matches ($(( n / us )) MB/s)"
-else
-	fail "vsock: 64 MiB guest->host: got '$got', want $expect"
-fi
-
-expect=$("$B/tests/bin/vsock-guest" gen $MiB64 45 | sha256sum | cut -d' ' -f1)
-got=$("$VH" dial "$H" send 6002 $MiB64 45)
-if [ "$(echo "$got" | cut -d' ' -f2-3)" = "$expect $MiB64" ]; then
-	pass "vsock: 64 MiB guest->host (guest connected), sha256 matches"
-else
-	fail "vsock: guest dial send 64 MiB: got '$got', want $expect"
-fi
-expect=$("$B/tests/bin/vsock-guest" gen $MiB64 44 | sha256sum | cut -d' ' -f1)
-got=$("$VH" dial "$H" recv 6003)
-if [ "$(echo "$got" | cut -d' ' -f1-3)" = "OK $expect $MiB64" ]; then
-	pass "vsock: 64 MiB host->guest (guest connected), sha256 matches"
-else
-	fail "vsock: guest dial recv 64 MiB: got '$got', want $expect"
-fi
+# sha_check NAME SEED OUTPUT FIELD: fields FIELD and FIELD+1 of OUTPUT must
+# be the sha256 and length of the 64 MiB test stream with SEED
+sha_check() {
+	local name=$1 seed=$2 got=$3 f=$4 expect sha n
+	expect=$("$B/tests/bin/vsock-guest" gen $MiB64 "$seed" | sha256sum | cut -d' ' -f1)
+	read -r sha n <<<"$(echo "$got" | cut -d' ' -f"$f-$((f + 1))")"
+	if [ "$sha" = "$expect" ] && [ "$n" = $MiB64 ]; then
+		pass "$name, sha256 matches"
+	else
+		fail "$name: got '$got', want $expect $MiB64"
+	fi
+}
+sha_check "vsock: 64 MiB host->guest" 42 "$("$VH" send "$H" 5002 $MiB64 42)" 1
+sha_check "vsock: 64 MiB guest->host (host connected)" 43 "$("$VH" recv "$H" 5003 $MiB64 43)" 1
+# the guest connects: "OK <sha> <bytes> <us>"
+sha_check "vsock: 64 MiB guest->host (guest connected)" 45 "$("$VH" dial "$H" send 6002 $MiB64 45)" 2
+sha_check "vsock: 64 MiB host->guest (guest connected)" 44 "$("$VH" dial "$H" recv 6003)" 2
 
 check "vsock: 100 concurrent connections host->guest" "$VH" echo "$H" 5001 65536 100
 check "vsock: 100 concurrent connections guest->host" "$VH" dial "$H" echo 6001 65536 100
