@@ -185,6 +185,27 @@ static void queue_stray_rst(struct backend *b, uint32_t lport, uint32_t pport)
 	b->rst[i].pport = pport;
 }
 
+/* A guest can send malformed chains as fast as it likes: one line a second
+ * at most, with the count of the ones not logged. */
+static void log_malformed(const char *what)
+{
+	static uint64_t last_ms;
+	static unsigned quiet;
+	uint64_t now = mono_ms();
+
+	if (last_ms && now - last_ms < 1000) {
+		quiet++;
+		return;
+	}
+	if (quiet)
+		log_warn("%s: malformed chain dropped (and %u more since the last report)",
+			 what, quiet);
+	else
+		log_warn("%s: malformed chain dropped", what);
+	last_ms = now;
+	quiet = 0;
+}
+
 /* ---- guest rx ring: packets to the guest ---- */
 
 static bool rx_ready(struct backend *b)
@@ -209,7 +230,7 @@ static int rx_pop(struct backend *b, struct chain *ch)
 		}
 		if (r == 0 && ch->n_out == 0 && ch->in_len >= sizeof(struct vsock_hdr))
 			return 0;
-		log_warn("guest rx ring: malformed chain dropped");
+		log_malformed("guest rx ring");
 		if (ch->head != VQ_NO_HEAD)
 			vq_push(vq, ch->head, 0);
 	}
@@ -637,7 +658,7 @@ static void process_tx(struct backend *b)
 		if (r == 0 && vsock_pkt_parse(&ch, &pkt) == 0)
 			on_guest_pkt(b, &pkt);
 		else
-			log_warn("guest tx ring: malformed chain dropped");
+			log_malformed("guest tx ring");
 		if (ch.head != VQ_NO_HEAD)
 			vq_push(vq, ch.head, 0);
 	}
