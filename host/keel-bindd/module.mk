@@ -1,0 +1,17 @@
+# host/keel-bindd: the privileged-port helper (glibc, libc only), and the
+# test client the bindd host tests drive it with.
+KEEL_BINDD_SRC := $(wildcard host/keel-bindd/*.c) common/log.c
+KEEL_BINDD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(KEEL_BINDD_SRC))
+
+$(B)/keel-bindd: $(KEEL_BINDD_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@
+
+BINS += $(B)/keel-bindd
+
+# bindd-probe: asks through host/bindd-client, then serves on the socket it
+# got (echo), or sends raw bytes and reports the reply (malformed requests).
+$(B)/tests/bin/bindd-probe: tests/progs/bindd_probe.c $(B)/obj/host/bindd-client/bindd_client.o | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ihost/bindd-client $^ -o $@
+
+all: $(B)/tests/bin/bindd-probe
