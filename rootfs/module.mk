@@ -12,7 +12,7 @@ $(IMAGE): $(B)/keel-init $(B)/keel-agent | deps
 	@scripts/build-rootfs --init $(B)/keel-init --agent $(B)/keel-agent $@
 
 # The VM tier boots the image with the kernel and reaches it with the host tools.
-test-vm test: image
+test-vm test bench: image
 
 run: all image
 	@scripts/run-vm start
@@ -22,4 +22,4 @@ run: all image
 $(B)/tests/bin/docker: rootfs/packages scripts/build-rootfs | deps
 	@scripts/build-rootfs --docker-client $@
 
-test-vm test: $(B)/tests/bin/docker $(B)/keelctl $(B)/keel-vsock
+test-vm test bench: $(B)/tests/bin/docker $(B)/keelctl $(B)/keel-vsock

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# vm_boot.sh (bench): boot the product image with scripts/run-vm and record
+# the boot timeline (ms since kernel start, from keel-init's console lines),
+# QEMU start -> dockerd answering /_ping, and the orderly shutdown. A fresh
+# data disk each run, so the first-boot mkfs is included ("vm_bench_data_ms").
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+state=$TMP/state
+on_exit '"$TOP/scripts/run-vm" stop --state-dir "$state" >/dev/null 2>&1'
+for f in "$B/keel.img" "$B/bzImage" "$B/keelctl" "$B/keel-vsock"; do
+	[ -f "$f" ] || { fail "prerequisite: $f missing (make image)"; exit 1; }
+done
+
+t0=$(date +%s%3N)
+if ! "$TOP/scripts/run-vm" start --state-dir "$state" --data "$TMP/data.img" --data-size 2G \
+	--no-share --memory 1024 --timeout 300 >"$TMP/start.log" 2>&1; then
+	fail "run-vm start: $(tail -n 10 "$TMP/start.log" | tr '\n' '|')"; exit 1
+fi
+record_metric vm_bench_qemu_to_dockerd_ready_ms $(( $(date +%s%3N) - t0 ))
+tl() { grep -aoE "timeline: $1 [0-9]+" "$state/console.log" | head -n1 | awk '{print $3}'; }
+for m in init data ready:agent ready:containerd ready:dockerd; do
+	v=$(tl "$m")
+	[ -n "$v" ] && record_metric "vm_bench_${m/ready:/ready_}_ms" "$v"
+done
+ping=$(grep -oE '^ *[0-9]+  dockerd answers /_ping' "$TMP/start.log" | awk '{print $1}')
+[ -n "$ping" ] && record_metric vm_bench_kernel_to_docker_ping_ms "$ping"
+t1=$(date +%s%3N)
+check "orderly shutdown" "$TOP/scripts/run-vm" stop --state-dir "$state"
+record_metric vm_bench_shutdown_ms $(( $(date +%s%3N) - t1 ))
+pass "vm boot figures recorded ($("$TOP/scripts/qemu-accel" "$B/bzImage"))"
