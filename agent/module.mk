@@ -11,3 +11,12 @@ $(B)/keel-agent: $(AGENT_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -lmnl -lprotobuf-c
 
 BINS += $(B)/keel-agent
+
+# Helper programs of the agent's host tests and benchmarks (not tests
+# themselves): tests/progs/agent_*.c -> build/tests/bin/agent_*.
+AGENT_PROGS := $(patsubst tests/progs/%.c,$(B)/tests/bin/%,$(wildcard tests/progs/agent_*.c))
+$(B)/tests/bin/agent_%: tests/progs/agent_%.c proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c,$^) $(B)/gen/keel.pb-c.c -o $@ -lprotobuf-c -lcrypto -lpthread
+
+all: $(AGENT_PROGS)
