@@ -40,8 +40,9 @@ for f in /usr/sbin/init /usr/sbin/keel-agent /usr/sbin/dockerd /usr/bin/containe
 	/etc/ssl/certs/ca-certificates.crt /etc/ld.so.cache; do
 	check "image has $f" grep -q '^File : ' <<< "$(inode "$f")"
 done
-check "init is keel-init (same bytes as build/keel-init)" \
-	grep -q "Size: $(stat -c %s "$B/keel-init") " <<< "$(inode /usr/sbin/init)"
+strip --strip-all -R .note.gnu.build-id -o "$TMP/init" "$B/keel-init"
+check "init is keel-init (the size of build/keel-init, stripped)" \
+	grep -q "Size: $(stat -c %s "$TMP/init") " <<< "$(inode /usr/sbin/init)"
 for f in /usr/bin/docker /usr/bin/ctr /usr/share/doc /usr/share/man /usr/share/locale \
 	/usr/bin/perl /usr/bin/dpkg /usr/bin/apt /usr/sbin/xtables-nft-multi; do
 	check "image leaves out $f" bash -c '! dump.erofs --path="$1" "$2" 2>&1 | grep -q "^File : "' _ "$f" "$img"
