@@ -1,0 +1,78 @@
+/* libFuzzer harness for the agent's request dispatcher: decode any frame
+ * body and answer it, with every side effect (clock, mount, netlink, ports)
+ * replaced by a harmless stand-in; the reply must pack. */
+#include "agent/arena.c"
+#include "agent/dispatch.c"
+#include "agent/health.c"
+#include "agent/timesync.c"
+#include "proto/frame.c"
+#include <stdlib.h>
+
+/* ports.c and netconf.c talk to the kernel; the dispatcher only needs these. */
+void port_set_free(struct port_set *set)
+{
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+int netconf_write_resolv(const struct netconf *nc, const char *path)
+{
+	(void)path;
+	return nc->ndns > 3 ? -EINVAL : 0;
+}
+
+static int f_settime(void *c, int64_t ns) { (void)c; (void)ns; return 0; }
+static int f_mount(void *c, const char *s, const char *d, const char *t, unsigned long f, const char *x)
+{
+	(void)c; (void)s; (void)d; (void)t; (void)f; (void)x;
+	return -ENODEV;
+}
+static int f_umount(void *c, const char *p) { (void)c; (void)p; return -EINVAL; }
+static int f_netconf(void *c, const struct netconf *nc, char *err, size_t n)
+{
+	(void)c;
+	snprintf(err, n, "no %s", nc->ifname);
+	return -ENODEV;
+}
+static int f_ports(void *c, bool watch, struct port_set *out)
+{
+	(void)c; (void)watch;
+	out->n = 2;
+	out->v = calloc(2, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	out->v[0] = (struct port_entry){ .transport = PORT_TCP, .address = "0.0.0.0", .port = 80, .pid = 1, .command = "x" };
+	out->v[1] = (struct port_entry){ .transport = PORT_UDP, .address = "::", .port = 53 };
+	return 0;
+}
+
+static const struct dispatch_ops ops = { f_settime, f_mount, f_umount, f_netconf, f_ports };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dispatch_ctx d = {
+		.ops = &ops, .share_root = "/nonexistent-keel-fuzz/share",
+		.resolv_path = "/nonexistent-keel-fuzz/resolv.conf", .time_threshold_ms = 100,
+		.health = { .status_path = "/nonexistent-keel-fuzz/status", .mountinfo = "/proc/self/mountinfo",
+			    .meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg", .var_lib = "/tmp",
+			    .share_root = "/nonexistent-keel-fuzz/share", .agent = "fuzz" },
+	};
+	struct arena a;
+	Keel__Response resp;
+	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
+	int kind;
+
+	arena_init(&a);
+	if (dispatch_frame(&d, data, size, &a, &resp, &kind) == 0) {
+		uint8_t *out;
+		m.kind_case = KEEL__AGENT_MESSAGE__KIND_RESPONSE;
+		m.response = &resp;
+		out = malloc(protobuf_c_message_get_packed_size(&m.base) + 1);
+		if (out)
+			protobuf_c_message_pack(&m.base, out);
+		free(out);
+	}
+	arena_free(&a);
+	return 0;
+}
