@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "fd.h"
 #include "log.h"
+#include "spawn.h"
 #include "timeline.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -35,16 +36,6 @@ void reap_forever(void)
 			;
 		sigwait(&set, &sig);
 	}
-}
-
-/* An inherited SIG_IGN for SIGCHLD would make the kernel reap children
- * itself and lose their exit status; start from the defaults. */
-static void reset_dispositions(void)
-{
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
 }
 
 static void usage_exit(const char *why)
@@ -195,7 +186,9 @@ int main(int argc, char **argv)
 	 * before the signalfd exists. Children get a clean mask in spawn. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	reset_dispositions();
+	/* An inherited SIG_IGN for SIGCHLD would make the kernel reap
+	 * children itself and lose their exit status: start from defaults. */
+	signals_reset_default();
 	c->boot_ms = mono_ms();
 	log_init("keel-init", false);
 	parse_args(c, argc, argv);

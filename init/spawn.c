@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -34,6 +35,17 @@ static void close_from_except(int first, int keep)
 			close(fd);
 }
 
+void signals_reset_default(void)
+{
+	/* SIG_DFL is 0, so an all-zero kernel sigaction (handler, flags,
+	 * restorer, mask) means "default" whatever the architecture's layout. */
+	static const unsigned long zero[8];
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)     /* EINVAL for KILL/STOP: fine */
+		syscall(SYS_rt_sigaction, sig, zero, NULL, sizeof(uint64_t));
+}
+
 static void write_oom(int adj)
 {
 	char buf[16];
@@ -51,10 +63,9 @@ static void write_oom(int adj)
 static void child_setup(const struct spawn_opts *o, int errfd)
 {
 	sigset_t none;
-	int sig, out = -1, ready = -1, null, moved;
+	int out = -1, ready = -1, null, moved;
 
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);          /* EINVAL for KILL/STOP: fine */
+	signals_reset_default();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();

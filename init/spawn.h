@@ -18,6 +18,11 @@ struct spawn_opts {
 	int oom_score_adj;
 };
 
+/* Every signal's disposition back to SIG_DFL, including the ones musl's
+ * sigaction refuses to touch (32-34, which glibc programs and shells may
+ * pass down as SIG_IGN). Async-signal-safe. */
+void signals_reset_default(void);
+
 /* Start the program; *pid is set when the child was forked, even when exec
  * failed (the caller still reaps it). Returns 0, or -errno of fork or of the
  * failed step in the child (usually execve). */
