@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 
 void dispatch_error(struct arena *a, Keel__Response *resp, int code, const char *msg)
 {
@@ -163,30 +162,6 @@ bool dispatch_path_below(const char *path, const char *root)
 	return true;
 }
 
-/* mkdir -p for the part of path below root (root itself must exist or is
- * created too: it is ours). */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = 0;
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 static bool tag_ok(const char *tag)
 {
 	size_t n = strlen(tag);
@@ -218,9 +193,7 @@ static void do_mount(struct dispatch_ctx *d, const Keel__MountRequest *rq,
 		dispatch_error(a, resp, EINVAL, "mount: fstype must be virtiofs or 9p");
 		return;
 	}
-	e = make_dirs(rq->path);
-	if (e == 0)
-		e = d->ops->mount(d->ops_ctx, rq->tag, rq->path, fstype, flags, data);
+	e = d->ops->mount(d->ops_ctx, rq->tag, rq->path, fstype, flags, data);
 	if (e < 0)
 		errno_error(a, resp, e, arena_printf(a, "mount %s", rq->path));
 }

@@ -13,6 +13,7 @@
 
 struct dispatch_ops {
 	int (*set_time)(void *ctx, int64_t unix_ns);
+	/* Creates dst (mkdir -p) and mounts. */
 	int (*mount)(void *ctx, const char *src, const char *dst, const char *fstype,
 		     unsigned long flags, const char *data);
 	int (*umount)(void *ctx, const char *path);

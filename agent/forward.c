@@ -147,9 +147,9 @@ static int dirs_setup(struct fwd_conn *f)
 		f->udown.buf = malloc(UDP_BUF);
 		return f->uup.buf && f->udown.buf ? 0 : -ENOMEM;
 	}
-	if ((e = relay_dir_setup(&f->up, false)) < 0)
+	if ((e = relay_dir_setup_for(&f->up, f->cli.fd)) < 0)
 		return e;
-	return relay_dir_setup(&f->down, false);
+	return relay_dir_setup_for(&f->down, f->tgt.fd);
 }
 
 static void update(struct agent *a, struct fwd_conn *f);

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -135,10 +136,37 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 
 static int op_settime(void *ctx, int64_t ns) { return timesync_settime(ctx, ns); }
 
+/* mkdir -p: the mount point of a share (below the share root, checked). */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = 0;
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
 static int op_mount(void *ctx, const char *src, const char *dst, const char *fstype,
 		    unsigned long flags, const char *data)
 {
+	int e = make_dirs(dst);
+
 	(void)ctx;
+	if (e < 0)
+		return e;
 	return mount(src, dst, fstype, flags, data) < 0 ? -errno : 0;
 }
 

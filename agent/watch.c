@@ -87,7 +87,10 @@ void watch_poll(struct agent *a, uint64_t now)
 	struct port_set next = { 0 };
 	int e = rescan(a, &next);
 
-	a->watch.next_poll_ms = now + PORTS_POLL_MS;
+	/* From the end of the scan: a scan slower than the period (thousands
+	 * of sockets, a big /proc) must not turn the loop into a busy one. */
+	(void)now;
+	a->watch.next_poll_ms = mono_ms() + PORTS_POLL_MS;
 	if (e < 0) {
 		log_warn("watch: port scan failed: %s", strerror(-e));
 		return;

@@ -25,6 +25,17 @@ int relay_dir_setup(struct relay_dir *d, bool copy)
 	return 0;
 }
 
+int relay_dir_setup_for(struct relay_dir *d, int src)
+{
+	int dom = 0;
+	socklen_t l = sizeof(dom);
+
+	if (getsockopt(src, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
+		dom = 0;
+	return relay_dir_setup(d, !(dom == AF_INET || dom == AF_INET6) ||
+			       getenv("KEEL_RELAY_COPY") != NULL);
+}
+
 void relay_dir_free(struct relay_dir *d)
 {
 	for (int i = 0; i < 2; i++)

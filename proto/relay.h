@@ -12,7 +12,7 @@
 
 #define RELAY_CHUNK (256u << 10)
 #define RELAY_PIPE_SIZE (256u << 10)
-#define RELAY_COPY_BUF (64u << 10)
+#define RELAY_COPY_BUF (256u << 10)
 
 struct relay_dir {
 	int p[2];          /* pipe: p[1] in, p[0] out; -1 in copy mode */
@@ -25,6 +25,11 @@ struct relay_dir {
 
 void relay_dir_init(struct relay_dir *d);
 int relay_dir_setup(struct relay_dir *d, bool copy);
+/* Splice where it is zero-copy: a TCP source (tcp_splice_read hands pages
+ * over). Unix and vsock sources copy through the kernel into a pipe anyway
+ * (measured slower than recv/send, docs/performance.md): they use the buffer.
+ * KEEL_RELAY_COPY in the environment forces the buffer (for measurements). */
+int relay_dir_setup_for(struct relay_dir *d, int src);
 void relay_dir_free(struct relay_dir *d);
 /* Move what can move now, in at most `rounds` steps. 0, or -1 when the
  * connection must be closed (an error on either side). */

@@ -38,7 +38,7 @@ static void relay_fds(int a, int b)
 	relay_dir_init(&down);
 	fcntl(a, F_SETFL, fcntl(a, F_GETFL) | O_NONBLOCK);
 	fcntl(b, F_SETFL, fcntl(b, F_GETFL) | O_NONBLOCK);
-	if (relay_dir_setup(&up, false) < 0 || relay_dir_setup(&down, false) < 0)
+	if (relay_dir_setup_for(&up, a) < 0 || relay_dir_setup_for(&down, b) < 0)
 		goto out;
 	while (!(up.done && down.done)) {
 		if (relay_pump(&up, a, b, 16) < 0 || relay_pump(&down, b, a, 16) < 0)

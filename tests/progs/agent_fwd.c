@@ -9,8 +9,9 @@
  *   agent_fwd unix FWD            a unix-socket target
  *   agent_fwd refused FWD         a closed port gives ok=false, ECONNREFUSED
  *   agent_fwd hold FWD N SECS     N idle forwards held open (RSS benchmark)
- *   agent_fwd sink MIB [FWD]      one-way MIB to a sink: prints MB/s, through
- *                                 FWD, or raw TCP loopback without it
+ *   agent_fwd sink MIB [FWD|socat] one-way MIB to a sink: prints MB/s, through
+ *                                 the agent (FWD), through socat relaying a
+ *                                 unix socket to TCP, or raw TCP loopback
  * Prints PASS/FAIL lines (or numbers for sink). */
 #include "fd.h"
 #include "frame.h"
@@ -380,8 +381,35 @@ static int hold(int n, int secs)
 	return 0;
 }
 
+/* socat relaying a unix socket to the sink: the reference relay. */
+static int socat_dial(unsigned port)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char listen_[160], target[64];
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/agent_fwd.socat.%d", (int)getpid());
+	snprintf(listen_, sizeof(listen_), "UNIX-LISTEN:%s", sa.sun_path);
+	snprintf(target, sizeof(target), "TCP:127.0.0.1:%u", port);
+	unlink(sa.sun_path);
+	if (fork() == 0) {
+		execlp("socat", "socat", "-b65536", listen_, target, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			unlink(sa.sun_path);
+			return fd;
+		}
+		close(fd);
+		usleep(10000);
+	}
+	return -1;
+}
+
 /* One way, MIB mebibytes into a sink; prints MB/s. */
-static int sink(size_t mib, bool through_agent)
+static int sink(size_t mib, bool through_agent, bool socat)
 {
 	unsigned port;
 	int lfd = tcp_server(SOCK_STREAM, &port), cfd;
@@ -397,7 +425,9 @@ static int sink(size_t mib, bool through_agent)
 		_exit(0);
 	}
 	close(lfd);
-	if (through_agent) {
+	if (socat) {
+		cfd = socat_dial(port);
+	} else if (through_agent) {
 		cfd = fwd_open(KEEL__TRANSPORT__TRANSPORT_TCP, port, NULL);
 	} else {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -418,6 +448,9 @@ static int sink(size_t mib, bool through_agent)
 	}
 	shutdown(cfd, SHUT_WR);
 	waitpid(child, NULL, 0);   /* the sink has read everything */
+	if (socat)
+		while (wait(NULL) > 0)
+			;
 	printf("%.1f\n", (double)(mib << 20) / (now_s() - t0) / 1e6);
 	return 0;
 }
@@ -449,8 +482,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "hold") && argc == 5)
 		return hold(atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "sink") && argc >= 3) {
+		bool socat = argc > 3 && !strcmp(argv[3], "socat");
 		fwd_path = argc > 3 ? argv[3] : NULL;
-		return sink(strtoul(argv[2], NULL, 10), fwd_path != NULL);
+		return sink(strtoul(argv[2], NULL, 10), fwd_path != NULL, socat);
 	}
 	fprintf(stderr, "usage: see the comment at the top of agent_fwd.c\n");
 	return 2;
