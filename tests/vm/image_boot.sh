@@ -147,4 +147,9 @@ check "second boot: the imported image is still there" docker image inspect keel
 inspect_vm second >"$TMP/inspect-2" 2>&1
 check "second boot: the marker of the first boot is on /var/lib" test "$(kv marker 2)" = first
 stop_docker_proxy
+# QMP control for tests that pause the VM
+check "run-vm qmp stop pauses the VM" bash -c '"$1" qmp --state-dir "$2" stop >/dev/null &&
+	"$1" qmp --state-dir "$2" query-status | grep -q "\"status\": \"paused\""' _ "$TOP/scripts/run-vm" "$state"
+check "run-vm qmp cont resumes it (agent answers)" bash -c '"$1" qmp --state-dir "$2" cont >/dev/null &&
+	"$3" --hybrid "$2/vsock.sock" version' _ "$TOP/scripts/run-vm" "$state" "$KEELCTL"
 check "second boot: run-vm stop" run_vm stop --state-dir "$state"
