@@ -10,6 +10,9 @@
  *   bindd-probe raw SOCK [shut]
  *       send stdin as is (NULs too), optionally shut down the write side,
  *       then print the reply line (bytes outside ASCII as \xNN) and "fds=N".
+ *   bindd-probe bench SOCK N
+ *       N grants of TCP 127.0.0.1:80 one after another (each socket closed
+ *       at once); print the mean round trip in microseconds.
  */
 #include "bindd_client.h"
 #include <arpa/inet.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int transport_of(const char *s)
@@ -136,6 +140,27 @@ static int cmd_raw(const char *path, int shut)
 	return 0;
 }
 
+static int cmd_bench(const char *path, int n)
+{
+	struct timespec a, b;
+	char err[256];
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < n; i++) {
+		int r = bindd_bind(path, BINDD_TCP, "127.0.0.1", 80, &fd, err, sizeof(err));
+		if (r < 0) {
+			printf("ERR %s %s\n", strerrorname_np(-r), err);
+			return 1;
+		}
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double us = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3;
+	printf("%d grants, %.1f us each\n", n, us / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(30);	/* never outlive a broken test */
@@ -143,6 +168,8 @@ int main(int argc, char **argv)
 		return cmd_bind(argv + 2);
 	if (argc == 5 && strcmp(argv[1], "direct") == 0)
 		return cmd_direct(argv + 2);
+	if (argc == 4 && strcmp(argv[1], "bench") == 0)
+		return cmd_bench(argv[2], atoi(argv[3]));
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "raw") == 0)
 		return cmd_raw(argv[2], argc == 4);
 	fprintf(stderr, "usage: see tests/progs/bindd_probe.c\n");
