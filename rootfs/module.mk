@@ -14,7 +14,15 @@ $(IMAGE): $(B)/keel-init $(B)/keel-agent | deps
 # The VM tier boots the image with the kernel and reaches it with the host tools.
 test-vm test bench: image
 
-run: all image
+# Each step in order, with its duration; build-kernel and build-rootfs show
+# their own progress. The steps are cached, so a second `make run` is quick.
+run:
+	@set -e; for step in deps kernel all image; do \
+		t=$$(date +%s%3N); echo "[make run] $$step"; \
+		$(MAKE) --no-print-directory $$step; \
+		ms=$$(( $$(date +%s%3N) - t )); \
+		echo "[make run] $$step done in $$((ms / 1000)).$$((ms % 1000 / 100)) s"; \
+	done
 	@scripts/run-vm start
 
 # The docker CLI of the image's own docker.io package (20.10, matching the
