@@ -8,6 +8,10 @@ $(B)/keel-bindd: $(KEEL_BINDD_OBJ)
 
 BINS += $(B)/keel-bindd
 
+# The client library keelctl links (libc only; its header is
+# host/bindd-client/bindd_client.h).
+BINDD_CLIENT_SRC := host/bindd-client/bindd_client.c
+
 # bindd-probe: asks through host/bindd-client, then serves on the socket it
 # got (echo), or sends raw bytes and reports the reply (malformed requests).
 $(B)/tests/bin/bindd-probe: tests/progs/bindd_probe.c $(B)/obj/host/bindd-client/bindd_client.o | deps
