@@ -12,56 +12,13 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-KEELCTL=$B/keelctl
-DOCKER=$B/tests/bin/docker
-state=$TMP/state
+. "$(dirname "$0")/lib-image.sh"
+
 data=$TMP/data.img
 share=$TMP/share
-# Measured here under TCG on a shared 2-core machine: 9-20 s from QEMU start
-# to dockerd ready (docs/image.md); the bound leaves room for a loaded CI host.
-bound_s=${KEEL_BOOT_BOUND_S:-120}
-
-for f in "$KEELCTL" "$B/keel-vsock" "$B/keel.img" "$B/bzImage" "$DOCKER"; do
-	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite: $f missing (make test-vm builds it)"; exit 1; }
-done
-
-run_vm() { "$TOP/scripts/run-vm" "$@"; }
-on_exit 'run_vm stop --state-dir "$state" >/dev/null 2>&1'
+img_require
 mkdir -p "$share" && echo "from the host" > "$share/hello"
-
-proxy_pid=
-start_docker_proxy() {
-	rm -f "$TMP/docker.sock"
-	python3 "$TOP/tests/vm/guest-unix-proxy.py" "$state/vsock.sock" "$TMP/docker.sock" \
-		2>"$TMP/proxy.log" &
-	proxy_pid=$!
-	wait_for 5 test -S "$TMP/docker.sock"
-}
-stop_docker_proxy() { [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; proxy_pid=; }
-on_exit 'stop_docker_proxy'
-docker() { DOCKER_HOST=unix://$TMP/docker.sock "$DOCKER" "$@"; }
-
-health_json() { "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
-# jget JSON EXPR: evaluate a Python expression over the parsed JSON `h`.
-jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
-
-boot() {   # boot LABEL: run-vm start, timed
-	local t0 t1 rc
-	t0=$(date +%s%3N)
-	run_vm start --state-dir "$state" --data "$data" --data-size 2G --share "$share:work" \
-		--memory 1024 --timeout "$bound_s" >"$TMP/start-$1.log" 2>&1
-	rc=$?
-	t1=$(date +%s%3N)
-	boot_ms=$(( t1 - t0 ))
-	if [ $rc -ne 0 ]; then
-		fail "$1: run-vm start failed (rc $rc) after ${boot_ms} ms: $(tail -n 20 "$TMP/start-$1.log" | tr '\n' '|')"
-		echo "--- console tail"; tail -n 40 "$state/console.log" 2>/dev/null
-		return 1
-	fi
-	pass "$1: run-vm start returned with dockerd ready in ${boot_ms} ms"
-	check "$1: boot to dockerd ready within ${bound_s} s under $(cat "$TMP/accel" 2>/dev/null || echo ?)" \
-		test "$boot_ms" -le $(( bound_s * 1000 ))
-}
+boot_args=(--data "$data" --data-size 2G --share "$share:work" --memory 1024)
 
 # inspect: one privileged container with the VM's pid namespace; prints
 # key=value lines about the VM's mounts and devices.
@@ -87,7 +44,7 @@ kv() { sed -n "s/^$1=//p" "$TMP/inspect-$2"; }
 
 # --- boot 1: a fresh data disk ------------------------------------------------
 "$TOP/scripts/qemu-accel" "$B/bzImage" > "$TMP/accel" 2>/dev/null
-boot boot1 || exit 1
+boot boot1 "${boot_args[@]}" || exit 1
 record_metric vm_boot_to_dockerd_ready_ms "$boot_ms"
 
 h=$(health_json)
@@ -100,8 +57,6 @@ check "health: / is erofs, read-only" test "$(jget "$h" '[(m["fstype"], m["read_
 check "health: /var/lib is /dev/vdb ext4" test "$(jget "$h" '[(m["source"], m["fstype"]) for m in h["mounts"] if m["path"] == "/var/lib"]')" = "[('/dev/vdb', 'ext4')]"
 check "health: share at /mnt/host/work" test "$(jget "$h" '[m["fstype"] for m in h["mounts"] if m["path"] == "/mnt/host/work"]')" != "[]"
 
-# the console carries the timeline, kernel start -> each milestone, in ms
-tl() { grep -ao "timeline: $1 [0-9]*" "$state/console.log" | head -n1 | awk '{print $3}'; }
 t_init=$(tl init) t_agent=$(tl ready:agent) t_ctd=$(tl ready:containerd) t_dockerd=$(tl ready:dockerd)
 check "console: timeline has init, ready:agent, ready:containerd, ready:dockerd" \
 	test -n "$t_init" -a -n "$t_agent" -a -n "$t_ctd" -a -n "$t_dockerd"
@@ -149,7 +104,7 @@ check "no QEMU, keel-vsock or virtiofsd left" bash -c 'for p; do ! kill -0 $p 2>
 check "data disk is clean after shutdown (e2fsck -n)" e2fsck -n "$data"
 
 # --- boot 2: the same data disk -----------------------------------------------
-boot boot2 || exit 1
+boot boot2 "${boot_args[@]}" || exit 1
 if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
 check "second boot: the imported image is still there" docker image inspect keel-test/busybox:1
 inspect_vm second >"$TMP/inspect-2" 2>&1

@@ -1,0 +1,98 @@
+# tests/vm/lib-image.sh: boot the product image (build/keel.img) with
+# scripts/run-vm for a test and drive it. Source after tests/lib.sh.
+# shellcheck shell=bash
+#
+#   img_require                      FAIL and exit when a build product is missing
+#   run_vm ARGS...                   scripts/run-vm
+#   boot LABEL [RUN-VM START ARGS]   start the VM in $state, timed into $boot_ms;
+#                                    PASS/FAIL lines; returns 1 on failure
+#   stop_vm                          run-vm stop (also registered at exit)
+#   start_docker_proxy / stop_docker_proxy
+#                                    a host unix socket ($TMP/docker.sock) that
+#                                    reaches the guest's /run/docker.sock
+#   docker ARGS...                   the docker 20.10 CLI against that socket
+#   import_busybox TAG               docker import a busybox-static tree (every
+#                                    applet linked in /bin) as TAG
+#   health_json                      keelctl --json health
+#   jget JSON EXPR                   a Python expression over the parsed JSON `h`
+#   keelctl ARGS...                  build/keelctl against this VM (hybrid vsock)
+#   tl NAME                          the console timeline figure (ms) of NAME
+#   console_line REGEX               line number of REGEX's first console match
+#
+# Settings (set before sourcing or before calling): state (run-vm state dir,
+# default $TMP/state), bound_s (boot bound, KEEL_BOOT_BOUND_S, default 120).
+# After boot: $state/console.log, $state/vsock.sock, $state/qemu.pid.
+
+KEELCTL=$B/keelctl
+DOCKER=$B/tests/bin/docker
+state=${state:-$TMP/state}
+# Measured under TCG on a shared 2-core machine: 9-35 s from QEMU start to
+# dockerd ready (docs/image.md); the bound leaves room for a loaded CI host.
+bound_s=${bound_s:-${KEEL_BOOT_BOUND_S:-120}}
+
+img_require() {
+	local f
+	for f in "$KEELCTL" "$B/keel-vsock" "$B/keel.img" "$B/bzImage" "$DOCKER" "$@"; do
+		[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite: $f missing (make test-vm builds it)"; exit 1; }
+	done
+}
+
+run_vm() { "$TOP/scripts/run-vm" "$@"; }
+stop_vm() { run_vm stop --state-dir "$state" >/dev/null 2>&1; }
+on_exit 'stop_vm'
+
+proxy_pid=
+start_docker_proxy() {
+	rm -f "$TMP/docker.sock"
+	python3 "$TOP/tests/vm/guest-unix-proxy.py" "$state/vsock.sock" "$TMP/docker.sock" \
+		2>"$TMP/proxy.log" &
+	proxy_pid=$!
+	wait_for 5 test -S "$TMP/docker.sock"
+}
+stop_docker_proxy() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	[ -n "$proxy_pid" ] && wait "$proxy_pid" 2>/dev/null
+	proxy_pid=
+	return 0
+}
+on_exit 'stop_docker_proxy'
+docker() { DOCKER_HOST=unix://$TMP/docker.sock "$DOCKER" "$@"; }
+
+keelctl() { "$KEELCTL" --hybrid "$state/vsock.sock" "$@"; }
+health_json() { "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
+jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# import_busybox TAG: the test image. /bin/busybox of the host's
+# busybox-static (static, so it needs nothing else) and a link per applet.
+import_busybox() {
+	local root=$TMP/bb a
+	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/data" || return 1
+	cp /bin/busybox "$root/bin/" || return 1
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	done
+	tar -C "$root" -cf "$TMP/bb.tar" . && docker import "$TMP/bb.tar" "$1"
+}
+
+# boot LABEL [ARGS]: run-vm start in $state with ARGS, timed.
+boot() {
+	local label=$1 t0 t1 rc; shift
+	t0=$(date +%s%3N)
+	run_vm start --state-dir "$state" --timeout "$bound_s" "$@" >"$TMP/start-$label.log" 2>&1
+	rc=$?
+	t1=$(date +%s%3N)
+	boot_ms=$(( t1 - t0 ))
+	if [ $rc -ne 0 ]; then
+		fail "$label: run-vm start failed (rc $rc) after ${boot_ms} ms: $(tail -n 20 "$TMP/start-$label.log" | tr '\n' '|')"
+		echo "--- console tail"; tail -n 40 "$state/console.log" 2>/dev/null
+		return 1
+	fi
+	[ -f "$TMP/accel" ] || "$TOP/scripts/qemu-accel" "$B/bzImage" > "$TMP/accel" 2>/dev/null
+	pass "$label: run-vm start returned with dockerd ready in ${boot_ms} ms"
+	check "$label: boot to dockerd ready within ${bound_s} s under $(cat "$TMP/accel" 2>/dev/null || echo ?)" \
+		test "$boot_ms" -le $(( bound_s * 1000 ))
+}
+
+# the console carries the timeline, kernel start -> each milestone, in ms
+tl() { grep -ao "timeline: $1 [0-9]*" "$state/console.log" | head -n1 | awk '{print $3}'; }
+console_line() { grep -anE "$1" "$state/console.log" | head -n1 | cut -d: -f1; }
