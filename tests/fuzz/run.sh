@@ -16,7 +16,8 @@ for h in "${harnesses[@]}"; do
 	if [ -n "${FUZZ_SECONDS:-}" ]; then limit=-max_total_time=$FUZZ_SECONDS; else limit=-runs=${FUZZ_RUNS:-20000}; fi
 	log=$B/fuzz/$name.log
 	if "$h" $limit -artifact_prefix="$crashes/" "$corpus" $seeds >"$log" 2>&1; then
-		execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*\|#[0-9]*' "$log" | tail -1 | tr -dc 0-9)
+		# libFuzzer ends with "Done N runs in S second(s)".
+		execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
 		pass "$name: ${execs:-?} inputs, no crash"
 		[ -n "${FUZZ_SECONDS:-}" ] && record_metric "fuzz_${name#fuzz_}_execs" "${execs:-0}"
 	else
