@@ -1,0 +1,8 @@
+# Flood drivers of tests/host/flood_*.sh (helpers, not tests):
+# tests/flood/flood_*.c -> build/tests/bin/flood_*.
+FLOOD_PROGS := $(patsubst tests/flood/%.c,$(B)/tests/bin/%,$(wildcard tests/flood/flood_*.c))
+$(B)/tests/bin/flood_%: tests/flood/flood_%.c proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c,$^) -o $@ -lprotobuf-c -lpthread
+
+all: $(FLOOD_PROGS)
