@@ -1,9 +1,10 @@
 /* host/keelctl/fwd.c: host listeners whose connections each get their own
  * forward stream to the agent. One thread per forwarded connection relays
  * with proto/relay.c (splice); the main thread accepts and, for publish,
- * follows WatchPorts. */
+ * follows WatchPorts. Published UDP ports get a flow per host peer. */
 #include "fwd.h"
 #include "exitcodes.h"
+#include "fd.h"
 #include "json.h"
 #include "relay.h"
 #include "rpc.h"
@@ -105,7 +106,7 @@ static void spawn(const struct target *t, int host_fd, const char *addr, unsigne
 	pthread_attr_destroy(&at);
 }
 
-static int tcp_listen(const char *addr, unsigned port, int *out)
+static int bind_port(const char *addr, unsigned port, int type, int *out)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -124,11 +125,12 @@ static int tcp_listen(const char *addr, unsigned port, int *out)
 	} else {
 		return -EINVAL;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 512) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 512) < 0)) {
 		e = -errno;
 		close(fd);
 		return e;
@@ -148,7 +150,7 @@ static void accept_one(const struct target *t, int lfd, const char *addr, unsign
 int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned host_port,
 		    unsigned guest_port)
 {
-	int lfd, e = tcp_listen(bind_addr, host_port, &lfd);
+	int lfd, e = bind_port(bind_addr, host_port, SOCK_STREAM, &lfd);
 
 	if (e < 0) {
 		fprintf(stderr, "keelctl: cannot listen on %s:%u: %s\n", bind_addr, host_port, strerror(-e));
@@ -163,11 +165,118 @@ int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned ho
 		accept_one(o->t, lfd, "127.0.0.1", guest_port);
 }
 
+/* --- UDP publishing ----------------------------------------------------------
+ * One forward stream (TRANSPORT_UDP, 2-byte framed datagrams) per host peer
+ * address and port; a thread per flow carries the replies back with sendto
+ * on the shared host socket. A flow idle for UDP_FLOW_IDLE_S ends. */
+#define UDP_FLOWS_MAX 256
+#define UDP_FLOW_IDLE_S 60
+
+struct udp_flow {
+	bool used;
+	int host_fd, stream;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+};
+
+static struct udp_flow flows[UDP_FLOWS_MAX];
+static pthread_mutex_t flows_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *udp_flow_run(void *arg)
+{
+	struct udp_flow *f = arg;
+	uint8_t buf[65537];
+	struct pollfd p = { f->stream, POLLIN, 0 };
+
+	while (poll(&p, 1, UDP_FLOW_IDLE_S * 1000) > 0) {
+		size_t n;
+		if (fd_read_exact(f->stream, buf, 2) < 0)
+			break;
+		n = (size_t)buf[0] << 8 | buf[1];
+		if (fd_read_exact(f->stream, buf + 2, n) < 0)
+			break;
+		sendto(f->host_fd, buf + 2, n, 0, (struct sockaddr *)&f->peer, f->peer_len);
+	}
+	pthread_mutex_lock(&flows_lock);
+	close(f->stream);
+	f->used = false;
+	pthread_mutex_unlock(&flows_lock);
+	return NULL;
+}
+
+/* Shut the streams of a host socket that is being closed; threads end. */
+static void udp_flows_close(int host_fd)
+{
+	pthread_mutex_lock(&flows_lock);
+	for (int i = 0; i < UDP_FLOWS_MAX; i++)
+		if (flows[i].used && flows[i].host_fd == host_fd)
+			shutdown(flows[i].stream, SHUT_RDWR);
+	pthread_mutex_unlock(&flows_lock);
+}
+
+static struct udp_flow *udp_flow_get(const struct target *t, int host_fd, const char *addr,
+				     unsigned port, const struct sockaddr_storage *peer, socklen_t plen)
+{
+	struct udp_flow *f = NULL;
+	char err[256];
+	pthread_t th;
+	int fd;
+
+	pthread_mutex_lock(&flows_lock);
+	for (int i = 0; i < UDP_FLOWS_MAX && !f; i++)
+		if (flows[i].used && flows[i].host_fd == host_fd && flows[i].peer_len == plen &&
+		    !memcmp(&flows[i].peer, peer, plen))
+			f = &flows[i];
+	pthread_mutex_unlock(&flows_lock);
+	if (f)
+		return f;
+	if (forward_open(t, KEEL__TRANSPORT__TRANSPORT_UDP, addr, port, NULL, &fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "keelctl: udp forward to guest port %u: %s\n", port, err);
+		return NULL;
+	}
+	pthread_mutex_lock(&flows_lock);
+	for (int i = 0; i < UDP_FLOWS_MAX && !f; i++)
+		if (!flows[i].used)
+			f = &flows[i];
+	if (f) {
+		*f = (struct udp_flow){ true, host_fd, fd, *peer, plen };
+		if (pthread_create(&th, NULL, udp_flow_run, f) == 0)
+			pthread_detach(th);
+		else
+			f->used = false, f = NULL;
+	}
+	pthread_mutex_unlock(&flows_lock);
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static void udp_datagram(const struct target *t, int host_fd, const char *addr, unsigned port)
+{
+	uint8_t buf[65537];
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	ssize_t n = recvfrom(host_fd, buf + 2, sizeof(buf) - 2, MSG_DONTWAIT,
+			     (struct sockaddr *)&peer, &plen);
+	struct udp_flow *f;
+
+	if (n < 0)
+		return;
+	f = udp_flow_get(t, host_fd, addr, port, &peer, plen);
+	if (!f)
+		return;
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	if (fd_write_all(f->stream, buf, (size_t)n + 2) < 0)
+		shutdown(f->stream, SHUT_RDWR);
+}
+
 /* --- publish --auto ------------------------------------------------------ */
 
 #define PUB_MAX 4096
 
 struct pub {
+	Keel__Transport transport;
 	unsigned port;
 	unsigned refs;          /* guest listeners (v4, v6, ...) on this port */
 	int lfd;                /* -1 when not bound (skipped) */
@@ -181,8 +290,11 @@ struct publisher {
 	size_t n;
 };
 
-static void report(struct publisher *p, const char *what, unsigned port, const char *why)
+static void report(struct publisher *p, const char *what, const struct pub *e, const char *why)
 {
+	unsigned port = e ? e->port : 0;
+	const char *tr = e && e->transport == KEEL__TRANSPORT__TRANSPORT_UDP ? "udp" : "tcp";
+
 	if (p->o->json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -191,6 +303,10 @@ static void report(struct publisher *p, const char *what, unsigned port, const c
 		json_str(&j, what);
 		json_key(&j, "port");
 		json_uint(&j, port);
+		if (e) {
+			json_key(&j, "transport");
+			json_str(&j, tr);
+		}
 		if (why) {
 			json_key(&j, "reason");
 			json_str(&j, why);
@@ -198,15 +314,16 @@ static void report(struct publisher *p, const char *what, unsigned port, const c
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		printf("%s %s:%u%s%s\n", what, p->bind_addr, port, why ? ": " : "", why ? why : "");
+		printf("%s %s %s:%u%s%s\n", what, e ? tr : "-", p->bind_addr, port, why ? ": " : "",
+		       why ? why : "");
 		fflush(stdout);
 	}
 }
 
-static struct pub *find(struct publisher *p, unsigned port)
+static struct pub *find(struct publisher *p, Keel__Transport tr, unsigned port)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].port == port)
+		if (p->v[i].port == port && p->v[i].transport == tr)
 			return &p->v[i];
 	return NULL;
 }
@@ -225,9 +342,11 @@ static void add_port(struct publisher *p, const Keel__Port *gp)
 	struct pub *e;
 	int r;
 
-	if (gp->transport != KEEL__TRANSPORT__TRANSPORT_TCP)
-		return;  /* UDP publishing is not done yet (see docs/agent.md) */
-	e = find(p, gp->port);
+	bool udp = gp->transport == KEEL__TRANSPORT__TRANSPORT_UDP;
+
+	if (gp->transport != KEEL__TRANSPORT__TRANSPORT_TCP && !udp)
+		return;
+	e = find(p, gp->transport, gp->port);
 	if (e) {
 		/* Prefer an IPv4 wildcard dial target when one appears. */
 		if (strcmp(gp->address, "0.0.0.0") == 0)
@@ -238,33 +357,36 @@ static void add_port(struct publisher *p, const Keel__Port *gp)
 	if (p->n == PUB_MAX)
 		return;
 	e = &p->v[p->n++];
+	e->transport = gp->transport;
 	e->port = gp->port;
 	e->refs = 1;
 	e->lfd = -1;
 	dial_for(gp, e->dial, sizeof(e->dial));
-	r = tcp_listen(p->bind_addr, gp->port, &e->lfd);
+	r = bind_port(p->bind_addr, gp->port, udp ? SOCK_DGRAM : SOCK_STREAM, &e->lfd);
 	if (r == -EACCES && gp->port < 1024)
-		report(p, "skipped", gp->port, "host port below 1024 needs privilege (EACCES)");
+		report(p, "skipped", e, "host port below 1024 needs privilege (EACCES)");
 	else if (r < 0)
-		report(p, "skipped", gp->port, strerror(-r));
+		report(p, "skipped", e, strerror(-r));
 	else
-		report(p, "published", gp->port, NULL);
+		report(p, "published", e, NULL);
 }
 
 static void drop(struct publisher *p, struct pub *e)
 {
 	if (e->lfd >= 0) {
+		if (e->transport == KEEL__TRANSPORT__TRANSPORT_UDP)
+			udp_flows_close(e->lfd);
 		close(e->lfd);
-		report(p, "unpublished", e->port, NULL);
+		report(p, "unpublished", e, NULL);
 	}
 	*e = p->v[--p->n];
 }
 
 static void remove_port(struct publisher *p, const Keel__Port *gp)
 {
-	struct pub *e = find(p, gp->port);
+	struct pub *e = find(p, gp->transport, gp->port);
 
-	if (gp->transport != KEEL__TRANSPORT__TRANSPORT_TCP || !e)
+	if (!e)
 		return;
 	if (--e->refs == 0)
 		drop(p, e);
@@ -321,8 +443,11 @@ static void serve(struct publisher *p, struct rpc *r)
 		}
 		for (size_t i = 1; i < n; i++)
 			if (fds[i].revents & POLLIN) {
-				struct pub *e = find(p, p->v[i - 1].port);
-				accept_one(p->o->t, e->lfd, e->dial, e->port);
+				struct pub *e = &p->v[i - 1];
+				if (e->transport == KEEL__TRANSPORT__TRANSPORT_UDP)
+					udp_datagram(p->o->t, e->lfd, e->dial, e->port);
+				else
+					accept_one(p->o->t, e->lfd, e->dial, e->port);
 			}
 		if (fds[0].revents) {
 			Keel__AgentMessage *m;
@@ -353,7 +478,7 @@ int cmd_publish_run(const struct fwd_opts *o, const char *bind_addr)
 		if (e == 0 && (e = watch(&p, &r)) == 0) {
 			backoff_ms = 100;
 			serve(&p, &r);
-			report(&p, "disconnected", 0, "agent went away; reconnecting");
+			report(&p, "disconnected", NULL, "agent went away; reconnecting");
 		}
 		if (r.fd >= 0)
 			rpc_close(&r);

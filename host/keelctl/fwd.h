@@ -13,6 +13,7 @@ struct fwd_opts {
  * guest_port in the guest. Returns an exit code. */
 int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned host_port,
 		    unsigned guest_port);
-/* Follow WatchPorts and publish guest TCP listeners on bind_addr. */
+/* Follow WatchPorts and publish guest TCP listeners and UDP sockets on
+ * bind_addr. */
 int cmd_publish_run(const struct fwd_opts *o, const char *bind_addr);
 #endif

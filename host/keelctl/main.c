@@ -35,7 +35,7 @@ static const char usage[] =
 "  forward [ADDR:]HOSTPORT:GUESTPORT\n"
 "                              forward a host TCP port to a guest port\n"
 "  publish --auto [--bind ADDR]\n"
-"                              publish guest TCP listeners on the host\n"
+"                              publish guest TCP and UDP ports on the host\n"
 "  time-sync [--threshold-ms N] [--offset-ms N]\n"
 "                              send the host clock; the guest steps if off\n"
 "  shutdown | reboot           ask the guest's init to power off / reboot\n"
@@ -55,7 +55,7 @@ static const struct cmd_help helps[] = {
 		    "--wait-ready: poll until status is ok and dockerd answers, exit 5 if not within SECONDS.\n" },
 	{ "ports", "usage: keelctl ports [--watch]\nLists guest listening TCP and bound UDP sockets; --watch then prints\nadded/removed events as they happen.\n" },
 	{ "forward", "usage: keelctl forward [ADDR:]HOSTPORT:GUESTPORT\nListens on ADDR (127.0.0.1) HOSTPORT and forwards each connection to\nguest 127.0.0.1:GUESTPORT over its own forward stream. Runs until killed.\n" },
-	{ "publish", "usage: keelctl publish --auto [--bind ADDR]\nFollows guest TCP listeners and listens on the same port on ADDR\n(127.0.0.1); ports the host refuses (below 1024 without privilege) are\nskipped and reported. Reconnects when the agent goes away.\n" },
+	{ "publish", "usage: keelctl publish --auto [--bind ADDR]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1); ports the host refuses (below 1024 without privilege) are\nskipped and reported. Reconnects when the agent goes away.\n" },
 	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
 	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
 	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
