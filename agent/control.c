@@ -255,6 +255,12 @@ static void on_ctl(struct agent *a, struct ev *e, uint32_t events)
 	if (events & EPOLLOUT && !flush(a, c))
 		return;
 	process(a, c);
+	/* HUP after EOF: the peer closed both ways, so nothing can be sent
+	 * (and HUP would keep firing while a deferred Health waits). */
+	if (!c->dead && events & EPOLLHUP && c->eof) {
+		ctl_close(a, c);
+		return;
+	}
 	if (!c->dead && !flush(a, c))
 		return;
 	update(a, c);
