@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A hung dockerd (accepts, never answers) must not stall the agent: Health
 # waits for its ping at most ~500 ms while other clients are answered at once.
+# And the idle deadline closes silent control connections but not watchers.
 . "$(dirname "$0")/agent_lib.sh"
 python3 -c 'import socket,sys,time
 s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
@@ -28,3 +29,24 @@ print("version %.3f s, health %.3f s" % (tb, ta))
 ' "$CTL"
 out=$("${KC[@]}" --json health)
 check "health: hung dockerd reported not ready" test "$(json_get 'd["docker_ready"]' <<<"$out")" = False
+
+# Idle deadline: a silent control connection is closed; a watcher is not.
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+start_agent --idle-timeout 400
+check "idle control connection closed after --idle-timeout, watcher kept" python3 -c '
+import socket,struct,sys,time
+def conn():
+    s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); return s
+idle=conn(); w=conn()
+w.send(struct.pack(">I",4)+bytes([0x08,1,0x6a,0]))            # WatchPorts id 1
+n=struct.unpack(">I", w.recv(4, socket.MSG_WAITALL))[0]; w.recv(n, socket.MSG_WAITALL)
+t0=time.time(); idle.settimeout(5)
+assert idle.recv(1) == b""; el=time.time()-t0
+assert 0.35 < el < 3, el
+w.setblocking(False)
+try:
+    assert w.recv(1) != b"", "watcher closed"
+except BlockingIOError:
+    pass
+print("idle closed after %.2f s" % el)
+' "$CTL"
