@@ -156,9 +156,19 @@ int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned ho
 		fprintf(stderr, "keelctl: cannot listen on %s:%u: %s\n", bind_addr, host_port, strerror(-e));
 		return EXIT_CONNECT;
 	}
-	if (o->json)
-		printf("{\"listening\":\"%s:%u\",\"guest_port\":%u}\n", bind_addr, host_port, guest_port);
-	else
+	if (o->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "listening_address");
+		json_str(&j, bind_addr);
+		json_key(&j, "listening_port");
+		json_uint(&j, host_port);
+		json_key(&j, "guest_port");
+		json_uint(&j, guest_port);
+		json_obj_end(&j);
+		json_end(&j);
+	} else
 		printf("forwarding %s:%u -> guest port %u\n", bind_addr, host_port, guest_port);
 	fflush(stdout);
 	for (;;)
