@@ -46,10 +46,16 @@ static void kill_rest(void)
 	}
 }
 
-/* Unmount, or at least stop writes to it: remount read-only, then detach. */
+/* Unmount, or at least stop writes to it: remount read-only, then detach.
+ * Each outcome is logged: the console is the evidence that the data disk was
+ * unmounted cleanly, and after the services stopped. */
 static void unmount_one(const char *path)
 {
-	if (umount2(path, 0) == 0 || errno == EINVAL || errno == ENOENT)
+	if (umount2(path, 0) == 0) {
+		log_info("unmounted %s", path);
+		return;
+	}
+	if (errno == EINVAL || errno == ENOENT)
 		return;
 	log_warn("unmount %s: %s; remounting read-only and detaching", path, strerror(errno));
 	mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL);

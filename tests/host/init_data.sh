@@ -41,7 +41,8 @@ grep -q "data: disk $LOOP (formatted)" "$LOG" && pass "init_data: blank disk for
 blkid -p -o value -s LABEL "$LOOP" | grep -qx keel-data && pass "init_data: ext4 labelled keel-data" || fail "init_data: no keel-data label"
 debugfs -R 'ls /' "$LOOP" 2>/dev/null | grep -q persisted && pass "init_data: service wrote to the data dir on the disk" ||
 	fail "init_data: file not on the disk"
-[ "$INIT_RC" = 130 ] && pass "init_data: clean shutdown with the disk" || fail "init_data: rc $INIT_RC"
+[ "$INIT_RC" = 130 ] && grep -q "unmounted $DATA\$" "$LOG" && pass "init_data: clean shutdown, disk unmounted" ||
+	fail "init_data: rc $INIT_RC, $(grep -i unmount "$LOG")"
 
 # 2. second boot: checked, not formatted, files kept
 rm -f "$EV"

@@ -47,7 +47,7 @@ init_wait_exit() {
 		[ "$(date +%s)" -lt "$deadline" ] || { INIT_RC=timeout; return 1; }
 		sleep 0.05
 	done
-	wait "$INIT_UPID"; INIT_RC=$?
+	{ wait "$INIT_UPID"; } 2>/dev/null; INIT_RC=$?
 	INIT_PID=
 }
 
