@@ -8,6 +8,8 @@
 #include "timeline.h"
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -18,6 +20,7 @@
 #define TERM_WAIT_MS 2000
 #define KILL_WAIT_MS 1000
 #define REAP_POLL_MS 10
+#define SUBMOUNT_MAX 4096      /* bound on the submount loop below */
 
 /* Reap until no child is left or the deadline passes; true when none left. */
 static bool reap_until(uint64_t deadline)
@@ -62,6 +65,73 @@ static void unmount_one(const char *path)
 	umount2(path, MNT_DETACH);
 }
 
+/* Decode /proc/mounts' octal escapes (\040 for a space) in place. */
+static void unescape_mount_path(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = 0;
+}
+
+/* The last (topmost) mount strictly below dir in /proc/self/mounts into out;
+ * false when there is none. Lines are read whole (getline): overlay's
+ * options run to kilobytes. */
+static bool last_mount_below(const char *dir, char *out, size_t n)
+{
+	char *line = NULL, *mp, *end;
+	size_t cap = 0, dl = strlen(dir), ml;
+	bool found = false;
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		/* fields: source mountpoint fstype ... */
+		mp = strchr(line, ' ');
+		if (!mp || !(end = strchr(++mp, ' ')))
+			continue;
+		*end = 0;
+		unescape_mount_path(mp);
+		ml = strlen(mp);
+		if (ml > dl && ml < n && strncmp(mp, dir, dl) == 0 && mp[dl] == '/') {
+			memcpy(out, mp, ml + 1);
+			found = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* What dockerd leaves mounted below /var/lib when it dies without cleaning
+ * up (overlay2 merged dirs, container shm, netns files) keeps the data disk
+ * busy: take those off first, topmost first. Every process is gone by now,
+ * so nothing should hold them; MNT_DETACH makes sure the loop progresses. */
+static void unmount_below(const char *dir)
+{
+	char path[PATH_BUF];
+	unsigned n = 0;
+
+	while (n < SUBMOUNT_MAX && last_mount_below(dir, path, sizeof(path))) {
+		if (umount2(path, 0) < 0 && umount2(path, MNT_DETACH) < 0) {
+			log_warn("unmount %s: %s", path, strerror(errno));
+			break;
+		}
+		n++;
+	}
+	if (n)
+		log_info("unmounted %u mounts below %s", n, dir);
+}
+
 static void unmount_all(const struct init_ctx *c)
 {
 	size_t i;
@@ -69,8 +139,10 @@ static void unmount_all(const struct init_ctx *c)
 	for (i = c->nshares; i-- > 0;)
 		if (c->shares[i].mounted)
 			unmount_one(c->shares[i].cfg->path);
-	if (c->data.kind != DATA_ERROR)
+	if (c->data.kind != DATA_ERROR) {
+		unmount_below(c->data_dir);
 		unmount_one(c->data_dir);
+	}
 	/* On a host the mount namespace shares the root's superblock:
 	 * remounting it read-only would hit the host. */
 	if (!c->test_mode && mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 &&
