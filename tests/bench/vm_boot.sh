@@ -59,5 +59,6 @@ for m in init ready:agent ready:dockerd; do
 	[ -n "$v" ] && record_metric "vm_bench_${m/ready:/ready_}_warm_ms" "$v"
 done
 share ""
+grep -ao 'timeline: summary.*' "$state/console.log" | head -n1   # where init's share went
 "$TOP/scripts/run-vm" stop --state-dir "$state" >/dev/null 2>&1
 pass "vm boot figures recorded ($("$TOP/scripts/qemu-accel" "$B/bzImage"))"
