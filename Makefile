@@ -34,7 +34,10 @@ $(B)/.deps: scripts/install-deps
 	@scripts/install-deps
 	@touch $@
 
-include $(wildcard */module.mk) $(wildcard host/*/module.mk) $(wildcard tests/*/module.mk)
+# proto/ first: the other modules name $(PROTO_GEN) in their prerequisites,
+# which make expands as it reads them.
+include proto/module.mk
+include $(filter-out proto/module.mk,$(wildcard */module.mk)) $(wildcard host/*/module.mk) $(wildcard tests/*/module.mk)
 
 all: $(BINS)
 

@@ -17,6 +17,6 @@ BINS += $(B)/keel-agent
 AGENT_PROGS := $(patsubst tests/progs/%.c,$(B)/tests/bin/%,$(wildcard tests/progs/agent_*.c))
 $(B)/tests/bin/agent_%: tests/progs/agent_%.c proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c,$^) $(B)/gen/keel.pb-c.c -o $@ -lprotobuf-c -lcrypto -lpthread
+	$(CC) $(CFLAGS) $(filter %.c,$^) -o $@ -lprotobuf-c -lcrypto -lpthread
 
 all: $(AGENT_PROGS)
