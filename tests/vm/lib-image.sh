@@ -11,8 +11,8 @@
 #                                    a host unix socket ($TMP/docker.sock) that
 #                                    reaches the guest's /run/docker.sock
 #   docker ARGS...                   the docker 20.10 CLI against that socket
-#   import_busybox TAG               docker import a busybox-static tree (every
-#                                    applet linked in /bin) as TAG
+#   import_busybox TAG [FILE...]     docker import a busybox-static tree (every
+#                                    applet linked in /bin, FILEs copied to /bin)
 #   health_json                      keelctl --json health
 #   jget JSON EXPR                   a Python expression over the parsed JSON `h`
 #   keelctl ARGS...                  build/keelctl against this VM (hybrid vsock)
@@ -62,16 +62,17 @@ keelctl() { "$KEELCTL" --hybrid "$state/vsock.sock" "$@"; }
 health_json() { "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
 jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# import_busybox TAG: the test image. /bin/busybox of the host's
-# busybox-static (static, so it needs nothing else) and a link per applet.
+# import_busybox TAG [FILE...]: the test image. /bin/busybox of the host's
+# busybox-static (static, so it needs nothing else), a link per applet, and
+# FILEs (static programs) in /bin.
 import_busybox() {
-	local root=$TMP/bb a
+	local root=$TMP/bb tag=$1 a; shift
 	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/data" || return 1
-	cp /bin/busybox "$root/bin/" || return 1
+	cp /bin/busybox "$@" "$root/bin/" || return 1
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 	done
-	tar -C "$root" -cf "$TMP/bb.tar" . && docker import "$TMP/bb.tar" "$1"
+	tar -C "$root" -cf "$TMP/bb.tar" . && docker import "$TMP/bb.tar" "$tag"
 }
 
 # boot LABEL [ARGS]: run-vm start in $state with ARGS, timed.

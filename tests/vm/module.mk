@@ -21,3 +21,11 @@ $(B)/bzImage: kernel-config scripts/build-kernel | deps
 
 all: $(B)/tests/bin/vsock-guest $(B)/tests/bin/vsock-host
 test test-vm bench: $(B)/bzImage $(VSOCK_INITRD) $(B)/keel-vsock $(B)/tests/bin/vsock-host
+
+# mission tests (tests/vm/mission_vm.sh): programs put into the test image
+$(B)/tests/bin/udp-echo: tests/vm/progs/udp-echo.c | deps
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
+
+all: $(B)/tests/bin/udp-echo
+test test-vm: $(B)/tests/bin/udp-echo

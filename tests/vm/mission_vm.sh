@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# mission_vm.sh: what the VM exists for, in the booted product image with a
+# real dockerd, nothing mocked (docs/mission.md lists what each check proves).
+# Two boots on one small data disk:
+#   boot 1: user namespaces, shares keeping host ownership and modes, ports
+#           published on the host by `keelctl publish --auto` (an ordinary
+#           user's publisher) with the latency measured, the clock after a
+#           30 s pause and time-sync, health across a dockerd kill and a full
+#           /var/lib, then `keelctl shutdown` (order on the console, QEMU exits
+#           by itself, e2fsck clean);
+#   boot 2: the container and image created in boot 1 are still there.
+# Test images: a busybox-static tree imported over the docker API (no registry).
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-image.sh"
+
+data=$TMP/data.img
+share=$TMP/share
+img_require "$B/tests/bin/udp-echo"
+# 1 GiB: small enough that filling /var/lib below the agent's 512 MiB free
+# threshold is one fallocate.
+boot_args=(--data "$data" --data-size 1G --share "$share:work" --memory 1024)
+BB=keel-test/busybox:1
+user=65534   # the publisher runs as this ordinary user (nobody)
+
+# --- the share: several owners and modes, made on the host as root ---------
+mkdir -p "$share"
+echo secret > "$share/secret" && chown 1001:1001 "$share/secret" && chmod 0600 "$share/secret"
+echo group > "$share/grp" && chown 1002:100 "$share/grp" && chmod 0640 "$share/grp"
+printf '#!/bin/sh\necho tool\n' > "$share/tool" && chmod 0755 "$share/tool"
+mkdir "$share/sgdir" && chown 1000:1000 "$share/sgdir" && chmod 2775 "$share/sgdir"
+ln -s tool "$share/link"
+echo mapped > "$share/mapped" && chown 101000:101000 "$share/mapped" && chmod 0644 "$share/mapped"
+mkdir "$share/drop" && chmod 0777 "$share/drop"
+share_names="secret grp tool sgdir link mapped drop"
+# one line per entry: name uid gid mode type (busybox stat on both sides)
+stat_fmt='%n %u %g %a %F'
+host_view=$(cd "$share" && /bin/busybox stat -c "$stat_fmt" $share_names)
+
+# --- boot 1 --------------------------------------------------------------------
+boot boot1 "${boot_args[@]}" || exit 1
+record_metric mission_boot1_ms "$boot_ms"
+if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
+check "docker import of the busybox test image (with udp-echo)" import_busybox "$BB" "$B/tests/bin/udp-echo"
+
+# The publisher: started once, as an ordinary user, before any container;
+# nothing else is asked of it. The user needs to reach the hybrid socket.
+chmod 755 "$TMP" "$state" && chmod 666 "$state/vsock.sock"
+setpriv --reuid=$user --regid=$user --clear-groups \
+	"$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto >"$TMP/publish.log" 2>&1 &
+pub_pid=$!
+on_exit 'kill $pub_pid 2>/dev/null; wait $pub_pid 2>/dev/null'
+
+# pub_event EVENT PORT TRANSPORT [REASON-PREFIX]: the publisher logged it
+pub_event() {
+	python3 - "$TMP/publish.log" "$@" <<'EOF'
+import json, sys
+log, ev, port, tr = sys.argv[1:5]
+why = sys.argv[5] if len(sys.argv) > 5 else None
+for line in open(log):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if (e.get("event") == ev and e.get("port") == int(port) and e.get("transport", "tcp") == tr
+            and (why is None or e.get("reason", "").startswith(why))):
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# run_priv CMD: a container with the VM's root: no remap, VM pid namespace,
+# all capabilities (the view of the VM itself).
+run_priv() { docker run --rm --privileged --userns=host --pid=host --net=host "$@"; }
+
+# --- user namespaces -----------------------------------------------------------
+info=$(docker info --format '{{json .SecurityOptions}} {{.DockerRootDir}}' 2>&1)
+check "userns: docker info shows the remap and root dir 100000.100000 ($info)" \
+	bash -c '[[ "$1" == *name=userns*" /var/lib/docker/100000.100000" ]]' _ "$info"
+map=$(docker run --rm "$BB" cat /proc/self/uid_map | xargs)
+check "userns: a container's own uid_map is 0 100000 65536 (got '$map')" test "$map" = "0 100000 65536"
+docker run -d --name sleeper "$BB" sleep 600 >/dev/null
+spid=$(docker inspect -f '{{.State.Pid}}' sleeper)
+vm_map=$(run_priv "$BB" sh -c "cat /proc/$spid/uid_map; grep ^Uid: /proc/$spid/status" | xargs)
+check "userns: seen from the VM, the container process has uid_map 0 100000 65536 and runs as uid 100000 (got '$vm_map')" \
+	bash -c '[[ "$1" == "0 100000 65536 Uid: 100000 100000 100000 100000" ]]' _ "$vm_map"
+docker rm -f sleeper >/dev/null
+docker run --rm -v keelvol:/v "$BB" sh -c 'echo made > /v/made'
+vol_owner=$(run_priv -v /var/lib/docker/100000.100000/volumes/keelvol/_data:/v "$BB" stat -c '%u %g' /v/made)
+check "userns: a file a container creates on a volume is owned by 100000:100000 in the VM (got '$vol_owner')" \
+	test "$vol_owner" = "100000 100000"
+hmap=$(docker run --rm --userns=host "$BB" cat /proc/self/uid_map | xargs)
+check "userns: --userns=host is allowed and gives the identity map, as the README states (got '$hmap')" \
+	test "$hmap" = "0 0 4294967295"
+
+# --- shares --------------------------------------------------------------------
+# the VM's view: a container without remap reading /mnt/host/work
+vm_view=$(run_priv -v /mnt/host/work:/mnt/host/work -w /mnt/host/work "$BB" stat -c "$stat_fmt" $share_names)
+check "shares: the VM sees every host uid, gid, mode and type unchanged" test "$vm_view" = "$host_view"
+[ "$vm_view" = "$host_view" ] || { echo "host:"; echo "$host_view"; echo "vm:"; echo "$vm_view"; }
+check "shares: the symlink is a symlink to the same target in the VM" \
+	test "$(run_priv -v /mnt/host/work:/s "$BB" readlink /s/link)" = tool
+# a remapped container: same modes; ids shifted by -100000, ids outside the
+# map (every id below 100000) show as the overflow id 65534 (README)
+expect_ct=$(awk 'function m(x) { return (x >= 100000 && x < 165536) ? x - 100000 : 65534 }
+	{ $2 = m($2); $3 = m($3); print }' <<< "$host_view")
+ct_view=$(docker run --rm -v /mnt/host/work:/data -w /data "$BB" stat -c "$stat_fmt" $share_names)
+check "shares: a remapped container sees the same modes, ids mapped (<100000 -> 65534, 101000 -> 1000)" \
+	test "$ct_view" = "$expect_ct"
+[ "$ct_view" = "$expect_ct" ] || { echo "expected:"; echo "$expect_ct"; echo "container:"; echo "$ct_view"; }
+check "shares: a remapped container's root cannot read another user's 0600 file" \
+	bash -c '! "$@"' _ docker run --rm -v /mnt/host/work:/data "$BB" cat /data/secret
+check "shares: a --userns=host container can (README: it is root over the share)" \
+	test "$(docker run --rm --userns=host -v /mnt/host/work:/data "$BB" cat /data/secret)" = secret
+docker run --rm -v /mnt/host/work:/data "$BB" sh -c 'echo c > /data/drop/by-container'
+run_priv -v /mnt/host/work:/s "$BB" sh -c 'echo r > /s/sgdir/by-vm-root'
+check "shares: a remapped container's write lands on the host as 100000:100000" \
+	test "$(stat -c '%u %g' "$share/drop/by-container" 2>&1)" = "100000 100000"
+check "shares: a VM-root write in the setgid dir lands as 0:1000 (group inherited)" \
+	test "$(stat -c '%u %g' "$share/sgdir/by-vm-root" 2>&1)" = "0 1000"
+opts=$(run_priv "$BB" awk '$2 == "/mnt/host/work" { print $3, $4 }' /proc/1/mounts)
+check "shares: /mnt/host/work is virtiofs, nosuid,nodev ($opts)" \
+	bash -c '[[ "$1" == virtiofs* && ",${1#* }," == *,nosuid,* && ",${1#* }," == *,nodev,* ]]' _ "$opts"
+
+# --- ports ---------------------------------------------------------------------
+web() { # web NAME PUBLISH: a busybox httpd answering its name
+	docker run -d --name "$1" -p "$2" "$BB" sh -c \
+		"mkdir -p /www && echo hello-$1 > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null
+}
+# http_wait PORT BODY SINCE_NS: poll http://127.0.0.1:PORT/ every 10 ms up
+# to 20 s; print the ms from SINCE_NS to the first answer carrying BODY, and
+# the ms one more request takes (how much of the first is the HTTP round trip).
+http_wait() {
+	python3 - "$@" <<'EOF'
+import socket, sys, time
+port, body, since = int(sys.argv[1]), sys.argv[2].encode(), int(sys.argv[3])
+end = time.time() + 20
+while time.time() < end:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            got = b""
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                got += d
+            if body in got:
+                first = (time.time_ns() - since) // 1000000
+                t = time.time_ns()   # one more request: the steady round trip
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as s2:
+                    s2.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                    while s2.recv(4096):
+                        pass
+                print(first, (time.time_ns() - t) // 1000000)
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.01)
+sys.exit(1)
+EOF
+}
+web web8080 8080:80
+t_run=$(date +%s%N)
+if read -r lat rtt < <(http_wait 8080 hello-web8080 "$t_run") && [ -n "$lat" ]; then
+	record_metric publish_latency_ms "$lat"
+	record_metric publish_http_roundtrip_ms "$rtt"
+	check "ports: -p 8080:80 answers on host 127.0.0.1:8080 within 1 s of docker run -d returning (${lat} ms)" \
+		test "$lat" -le 1000
+else
+	fail "ports: -p 8080:80 not reachable on the host within 20 s: $(tr '\n' '|' < "$TMP/publish.log")"
+fi
+web web8081 127.0.0.1:8081:80
+t_run=$(date +%s%N)
+if read -r lat rtt < <(http_wait 8081 hello-web8081 "$t_run") && [ -n "$lat" ]; then
+	record_metric publish_latency_loopback_ms "$lat"
+	check "ports: -p 127.0.0.1:8081:80 answers on host 127.0.0.1:8081 within 1 s (${lat} ms)" test "$lat" -le 1000
+else
+	fail "ports: -p 127.0.0.1:8081:80 not reachable on the host: $(tr '\n' '|' < "$TMP/publish.log")"
+fi
+docker stop -t 1 web8080 >/dev/null
+check "ports: stopping the container releases host port 8080" \
+	wait_for 10 bash -c '! (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null'
+check "ports: the publisher reported 8080 unpublished" pub_event unpublished 8080 tcp
+web web80 80:80
+check "ports: guest port 80 skipped with a clear reason for an unprivileged publisher" \
+	wait_for 10 pub_event skipped 80 tcp "host port below 1024 needs privilege"
+check "ports: nothing listens on host port 80" bash -c '! ss -Hltn "sport = :80" | grep -q .'
+docker rm -f web8080 web8081 web80 >/dev/null
+
+# UDP: -p 5353:53/udp of an echo server; poll with a datagram every 20 ms
+udp_wait() { # udp_wait PORT SINCE_NS: ms from SINCE_NS to the first echo
+	python3 - "$@" <<'EOF'
+import socket, sys, time
+port, since = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.02)
+end = time.time() + 20
+while time.time() < end:
+    try:
+        s.sendto(b"ping-udp", ("127.0.0.1", port))
+        d, _ = s.recvfrom(100)
+        if d == b"echo:ping-udp":
+            print((time.time_ns() - since) // 1000000)
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+EOF
+}
+docker run -d --name udp5353 -p 5353:53/udp "$BB" udp-echo 53 >/dev/null
+t_run=$(date +%s%N)
+if lat=$(udp_wait 5353 "$t_run"); then
+	record_metric publish_latency_udp_ms "$lat"
+	check "ports: -p 5353:53/udp echoes on host 127.0.0.1:5353 within 1 s of docker run -d returning (${lat} ms)" \
+		test "$lat" -le 1000
+else
+	fail "ports: -p 5353:53/udp not reachable on the host within 20 s: $(tr '\n' '|' < "$TMP/publish.log")"
+fi
+docker rm -f udp5353 >/dev/null
+udp_free() { python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", 5353))'; }
+check "ports: removing the container releases host UDP port 5353" wait_for 10 udp_free
+
+# --- time: a 30 s pause, then keelctl time-sync --------------------------------
+# guest_offset_ms: guest clock minus host clock (midpoint of the RPC); prints
+# "offset rpc_ms".
+guest_offset_ms() {
+	local a b h
+	a=$(date +%s%N); h=$(health_json); b=$(date +%s%N)
+	echo $(( ( $(jget "$h" 'h["clock_unix_ns"]') - (a + b) / 2 ) / 1000000 )) $(( (b - a) / 1000000 ))
+}
+run_vm qmp --state-dir "$state" stop >/dev/null
+sleep 30
+run_vm qmp --state-dir "$state" cont >/dev/null
+read -r off_before rpc_before < <(guest_offset_ms)
+echo "guest clock after the pause: ${off_before} ms off (rpc ${rpc_before} ms)"
+check "time: after a 30 s pause the guest clock is behind (${off_before} ms)" test "$off_before" -le -10000
+check "time: keelctl time-sync" keelctl time-sync
+read -r off_after rpc_after < <(guest_offset_ms)
+record_metric time_offset_after_sync_ms "${off_after#-}"
+# the guest clock is read somewhere inside the RPC: allow half its duration
+check "time: after time-sync the guest clock is within 1 s of the host (${off_after} ms, rpc ${rpc_after} ms)" \
+	test "${off_after#-}" -le $(( 1000 + rpc_after / 2 ))
+
+# --- health: /var/lib full, then dockerd killed --------------------------------
+# poll_status WANT SECS: poll health until status is WANT; prints ms waited
+poll_status() {
+	local t0 h; t0=$(date +%s%3N)
+	while :; do
+		h=$(health_json 2>/dev/null) && [ "$(jget "$h" 'h["status"]' 2>/dev/null)" = "$1" ] && break
+		[ $(( $(date +%s%3N) - t0 )) -lt $(( $2 * 1000 )) ] || return 1
+		sleep 0.1
+	done
+	echo "$h" > "$TMP/health-$1"
+	echo $(( $(date +%s%3N) - t0 ))
+}
+h=$(health_json)
+check "health: ok before the faults" test "$(jget "$h" 'h["status"]')" = ok
+free=$(jget "$h" 'h["var_lib_free_bytes"]')
+fill=$(( free - (300 << 20) ))
+check "health: fill /var/lib to 300 MiB free" run_priv -v /var/lib:/vl "$BB" fallocate -l "$fill" /vl/keel-fill
+if poll_status degraded 10 >/dev/null; then
+	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(h["reasons"])')
+	check "health: degraded because /var/lib is low on space ($reasons)" \
+		bash -c '[[ "$1" == *"/var/lib is low on space"* ]]' _ "$reasons"
+else fail "health: not degraded with /var/lib full: $(health_json)"; fi
+run_priv -v /var/lib:/vl "$BB" rm /vl/keel-fill
+check "health: ok again once the space is freed" poll_status ok 10
+
+docker run -d --rm --privileged --userns=host --pid=host "$BB" sh -c 'sleep 1; kill -9 $(pidof dockerd)' >/dev/null
+t0=$(date +%s%3N)
+if poll_status degraded 20 >/dev/null; then
+	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(h["reasons"])')
+	check "health: degraded after kill -9 dockerd, naming dockerd ($reasons)" \
+		bash -c '[[ "$1" == *dockerd* ]]' _ "$reasons"
+	if poll_status ok 120 >/dev/null; then
+		back=$(( $(date +%s%3N) - t0 ))
+		record_metric dockerd_kill_to_health_ok_ms "$back"
+		pass "health: init restarted dockerd and health is ok again (${back} ms after the kill)"
+		r=$(jget "$(cat "$TMP/health-ok")" '[s["restarts"] for s in h["services"] if s["name"] == "dockerd"]')
+		check "health: dockerd's restart count is 1 ($r)" test "$r" = "[1]"
+	else fail "health: not ok within 120 s of the dockerd kill: $(health_json)"; fi
+else fail "health: never degraded after kill -9 dockerd: $(health_json)"; fi
+check "console: init logged dockerd's exit and restart" \
+	bash -c 'grep -aq "service dockerd exited" "$1" && grep -aq "service dockerd: restart 1" "$1"' _ "$state/console.log"
+
+# --- shutdown ------------------------------------------------------------------
+check "a container to keep across the reboot" docker create --name keep "$BB" echo persisted
+stop_docker_proxy
+qpid=$(cat "$state/qemu.pid")
+t0=$(date +%s%3N)
+check "shutdown: keelctl shutdown" keelctl shutdown
+if wait_for 60 bash -c '! kill -0 "$1" 2>/dev/null' _ "$qpid"; then
+	record_metric mission_shutdown_ms $(( $(date +%s%3N) - t0 ))
+	pass "shutdown: QEMU exited by itself ($(( $(date +%s%3N) - t0 )) ms)"
+else fail "shutdown: QEMU still running 60 s after keelctl shutdown"; fi
+l_stop=$(console_line 'service dockerd stopped') l_ctd=$(console_line 'service containerd stopped')
+l_umount=$(console_line 'unmounted /var/lib') l_off=$(console_line 'powering off')
+echo "console lines: dockerd stopped $l_stop, containerd stopped $l_ctd, unmounted /var/lib $l_umount, powering off $l_off"
+check "shutdown: console shows dockerd stopped, then containerd, then /var/lib unmounted, then power off" \
+	test -n "$l_stop" -a -n "$l_ctd" -a -n "$l_umount" -a -n "$l_off" -a \
+	"${l_stop:-0}" -lt "${l_ctd:-0}" -a "${l_ctd:-0}" -lt "${l_umount:-0}" -a "${l_umount:-0}" -lt "${l_off:-0}"
+check "shutdown: every unmount succeeded (no 'warning: unmount' on the console)" \
+	bash -c '! grep -a "keel-init: warning: unmount" "$1"' _ "$state/console.log"
+grep -a "keel-init: unmounted [0-9]* mounts below" "$state/console.log"
+[ -n "$l_umount" ] || { echo "--- console, shutdown part:"; grep -a 'keel-init' "$state/console.log" | tail -n 15; }
+run_vm stop --state-dir "$state" >/dev/null 2>&1
+check "shutdown: the data disk is clean (e2fsck -fn)" e2fsck -fn "$data"
+
+# --- boot 2: what boot 1 made is there -----------------------------------------
+boot boot2 "${boot_args[@]}" || exit 1
+if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
+check "persistence: the imported image is there" docker image inspect "$BB"
+check "persistence: the created container is there and runs" \
+	test "$(docker start -a keep 2>&1)" = persisted
+check "persistence: the volume's file is there" \
+	test "$(docker run --rm -v keelvol:/v "$BB" cat /v/made 2>&1)" = made
+stop_docker_proxy
+check "boot2: run-vm stop" run_vm stop --state-dir "$state"
