@@ -54,9 +54,9 @@ if ! "$TOP/scripts/run-vm" start --state-dir "$state" --data "$TMP/data.img" \
 	fail "run-vm start (second boot): $(tail -n 10 "$TMP/start2.log" | tr '\n' '|')"; exit 1
 fi
 record_metric vm_bench_qemu_to_dockerd_ready_warm_ms $(( $(date +%s%3N) - t0 ))
-for m in init ready:agent ready:dockerd; do
+for m in init data exec:agent ready:agent ready:dockerd; do
 	v=$(tl "$m")
-	[ -n "$v" ] && record_metric "vm_bench_${m/ready:/ready_}_warm_ms" "$v"
+	[ -n "$v" ] && record_metric "vm_bench_${m//:/_}_warm_ms" "$v"
 done
 share ""
 grep -ao 'timeline: summary.*' "$state/console.log" | head -n1   # where init's share went
