@@ -16,6 +16,8 @@
  * bound on the stall (a few ms) when the guest runs huge fd tables; the
  * rest is picked up by the next scans. */
 #define PORTS_OWNER_MAX_FDS 16384
+/* Processes asked first (known owners and new pids) at most. */
+#define PORTS_PROBE_MAX_PIDS 256
 /* Owners a bounded walk could not find yet are looked for again this often
  * (new sockets are always looked up at once). */
 #define PORTS_OWNER_RETRY_NS (1000ull * 1000 * 1000)
@@ -42,6 +44,17 @@ struct port_scanner {
 	struct port_owner *q;    /* owner queries, scratch */
 	size_t qcap;
 	struct port_owner_cursor cursor;
+	uint32_t *pids, *pids_prev;   /* /proc at this and at the last lookup */
+	size_t npids, npids_prev, pidcap, pidcap_prev;
+	bool have_pids;
+	struct port_fdmap *maps;      /* fast path: asked-first processes, by pid */
+	size_t nmaps, mapcap;
+	struct port_fdmap *maps_next;
+	size_t mapcap_next;
+	uint64_t *stable;             /* inodes of sockets with a known owner */
+	size_t stablecap;
+	uint32_t *owners;             /* their pids */
+	size_t ownercap;
 	uint64_t retry_at_ns;
 	const char *proc;        /* "/proc"; unit tests point it elsewhere */
 };
@@ -101,6 +114,14 @@ void port_scanner_close(struct port_scanner *s)
 	free(s->cur_state);
 	free(s->prev_state);
 	free(s->q);
+	free(s->pids);
+	free(s->pids_prev);
+	for (size_t i = 0; i < s->nmaps; i++)
+		port_fdmap_free(&s->maps[i]);
+	free(s->maps);
+	free(s->maps_next);
+	free(s->stable);
+	free(s->owners);
 	free(s->buf);
 	free(s);
 }
@@ -222,6 +243,131 @@ static const struct port_owner *ports_owner_find(const struct port_owner *q, siz
 	return bsearch(&key, q, n, sizeof(*q), ports_owner_cmp);
 }
 
+static int ports_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int ports_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool ports_u32_in(const uint32_t *v, size_t n, uint32_t x)
+{
+	return n > 0 && bsearch(&x, v, n, sizeof(x), ports_u32_cmp) != NULL;
+}
+
+/* The sockets whose owner is known (their inodes, sorted, into s->stable)
+ * and those owners (sorted, unique, into s->owners; returns how many). */
+static int ports_known_owners(struct port_scanner *s, size_t *nstable, size_t *nowners)
+{
+	size_t i, ns = 0, no = 0, k;
+	int r;
+
+	r = ports_grow((void **)&s->stable, &s->stablecap, s->cur.n ? s->cur.n : 1,
+		       sizeof(*s->stable));
+	if (r == 0)
+		r = ports_grow((void **)&s->owners, &s->ownercap, s->cur.n ? s->cur.n : 1,
+			       sizeof(*s->owners));
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->cur.n; i++) {
+		if (s->cur_state[i] != PORT_OWNER_FINAL || s->cur.v[i].inode == 0)
+			continue;
+		s->stable[ns++] = s->cur.v[i].inode;
+		if (s->cur.v[i].pid)
+			s->owners[no++] = s->cur.v[i].pid;
+	}
+	qsort(s->stable, ns, sizeof(*s->stable), ports_u64_cmp);
+	qsort(s->owners, no, sizeof(*s->owners), ports_u32_cmp);
+	for (i = 1, k = 0; i < no; i++)
+		if (s->owners[i] != s->owners[k])
+			s->owners[++k] = s->owners[i];
+	*nstable = ns;
+	*nowners = no ? k + 1 : 0;
+	return 0;
+}
+
+static int ports_map_cmp(const void *a, const void *b)
+{
+	const struct port_fdmap *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* The processes asked first, ascending, into s->maps with their fd maps
+ * carried over: running owners of known sockets and pids that were not
+ * there at the last lookup. Maps of the others are dropped. */
+static int ports_pick_probes(struct port_scanner *s, size_t nowners)
+{
+	size_t i, k = 0;
+	int r;
+
+	r = ports_grow((void **)&s->maps_next, &s->mapcap_next, PORTS_PROBE_MAX_PIDS,
+		       sizeof(*s->maps_next));
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->npids && k < PORTS_PROBE_MAX_PIDS; i++) {
+		uint32_t pid = s->pids[i];
+		struct port_fdmap key = { .pid = pid }, *old;
+
+		if (!ports_u32_in(s->owners, nowners, pid) &&
+		    ports_u32_in(s->pids_prev, s->npids_prev, pid))
+			continue;
+		old = s->nmaps ? bsearch(&key, s->maps, s->nmaps, sizeof(key), ports_map_cmp) : NULL;
+		s->maps_next[k++] = old ? *old : key;
+		if (old)
+			*old = (struct port_fdmap){ 0 };
+	}
+	for (i = 0; i < s->nmaps; i++)
+		port_fdmap_free(&s->maps[i]);
+	{
+		struct port_fdmap *t = s->maps;
+		size_t tc = s->mapcap;
+
+		s->maps = s->maps_next, s->mapcap = s->mapcap_next;
+		s->maps_next = t, s->mapcap_next = tc;
+	}
+	s->nmaps = k;
+	return 0;
+}
+
+/* The fast path: ask the likely owners about s->q[0..n) before the walk of
+ * every process. A miss costs little: the walk follows. */
+static void ports_probe_owners(struct port_scanner *s, size_t n)
+{
+	size_t budget = PORTS_OWNER_MAX_FDS, nstable, nowners, i;
+	uint32_t *t;
+	size_t tc;
+	int r;
+
+	t = s->pids_prev, s->pids_prev = s->pids, s->pids = t;
+	tc = s->pidcap_prev, s->pidcap_prev = s->pidcap, s->pidcap = tc;
+	s->npids_prev = s->npids;
+	r = port_owner_pids(s->proc, &s->pids, &s->npids, &s->pidcap);
+	if (r < 0) {
+		s->have_pids = false;
+		return;
+	}
+	qsort(s->pids, s->npids, sizeof(*s->pids), ports_u32_cmp);
+	if (!s->have_pids) {         /* the first lookup: every pid is new */
+		s->have_pids = true;
+		return;
+	}
+	if (ports_known_owners(s, &nstable, &nowners) < 0 || ports_pick_probes(s, nowners) < 0)
+		return;
+	for (i = 0; i < s->nmaps && n > 0 && budget > 0; i++) {
+		r = port_owner_probe(s->proc, &s->maps[i], s->q, n, s->stable, nstable, &budget);
+		if (r > 0)
+			n -= (size_t)r;
+	}
+}
+
 /* Look up owners of new sockets (and, once a second, of those a bounded
  * walk missed) with one walk of /proc. */
 static int ports_resolve_owners(struct port_scanner *s)
@@ -250,6 +396,7 @@ static int ports_resolve_owners(struct port_scanner *s)
 			s->q[++k] = s->q[i];
 	n = k + 1;
 
+	ports_probe_owners(s, n);
 	r = port_owner_resolve(s->proc, s->q, n, PORTS_OWNER_MAX_FDS, &s->cursor);
 	if (r < 0)
 		s->retry_at_ns = now + PORTS_OWNER_RETRY_NS;

@@ -324,6 +324,63 @@ TEST(owner_real_proc_bounded)
 		close(fds[i]);
 }
 
+/* The fast path on the real /proc: the first probe of this process reads
+ * its whole fd table; after that, with 200 sockets known, a socket opened
+ * in place of a closed one and one opened on top are each found by reading
+ * only the fds that can have changed (far fewer than the table). */
+TEST(owner_probe_reads_only_changed_fds)
+{
+	struct port_fdmap fm = { .pid = (uint32_t)getpid() };
+	struct port_owner q[1];
+	uint64_t stable[200];
+	int fds[200], i, nfd = 200, extra;
+	size_t budget = 100000, before;
+	struct stat st;
+
+	for (i = 0; i < nfd; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK(fds[i] >= 0 && fstat(fds[i], &st) == 0);
+		stable[i] = st.st_ino;
+	}
+	qsort(stable, nfd, sizeof(stable[0]), ports_u64_cmp);
+	q[0] = (struct port_owner){ .inode = 1 };   /* nobody's: builds the map */
+	CHECK_EQ_INT(port_owner_probe("/proc", &fm, q, 1, stable, nfd, &budget), 0);
+	CHECK(fm.valid && fm.n >= (size_t)nfd);
+	CHECK(budget <= 100000 - (size_t)nfd);
+
+	/* Reuse the number of a closed socket (lowest free fd). */
+	fstat(fds[100], &st);
+	for (i = 0; i < nfd; i++)
+		if (stable[i] == st.st_ino)
+			stable[i] = 0;                      /* gone from the listing */
+	qsort(stable, nfd, sizeof(stable[0]), ports_u64_cmp);
+	close(fds[100]);
+	fds[100] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fds[100] >= 0 && fstat(fds[100], &st) == 0);
+	q[0] = (struct port_owner){ .inode = st.st_ino };
+	before = budget;
+	CHECK_EQ_INT(port_owner_probe("/proc", &fm, q, 1, stable, nfd, &budget), 1);
+	CHECK_EQ_INT(q[0].pid, getpid());
+	CHECK(before - budget < 100);
+
+	/* A new fd above the others. */
+	extra = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(extra >= 0 && fstat(extra, &st) == 0);
+	q[0] = (struct port_owner){ .inode = st.st_ino };
+	before = budget;
+	CHECK_EQ_INT(port_owner_probe("/proc", &fm, q, 1, stable, nfd, &budget), 1);
+	CHECK_EQ_INT(q[0].pid, getpid());
+	CHECK(before - budget < 100);
+
+	/* A process that is not there. */
+	port_fdmap_free(&fm);
+	fm.pid = 0x7ffffff0;
+	CHECK_EQ_INT(port_owner_probe("/proc", &fm, q, 1, stable, nfd, &budget), -ESRCH);
+	close(extra);
+	for (i = 0; i < nfd; i++)
+		close(fds[i]);
+}
+
 TEST(socket_link_syntax)
 {
 	uint64_t ino = 0;
@@ -338,4 +395,5 @@ TEST(socket_link_syntax)
 
 RUN_TESTS(RUN(parse_tcp_listeners); RUN(parse_udp_bound_only); RUN(parse_rejects_malformed);
 	  RUN(sort_and_dedup); RUN(diff_is_a_merge); RUN(owner_fake_proc);
-	  RUN(owner_real_proc_bounded); RUN(socket_link_syntax))
+	  RUN(owner_real_proc_bounded); RUN(owner_probe_reads_only_changed_fds);
+	  RUN(socket_link_syntax))
