@@ -7,8 +7,10 @@
  *                                        "vsock CID PORT err ENAME"
  *   fault_probe vsock-bind CID PORT      bind a vsock address (can a guest process be CID 2?)
  *   fault_probe local-cid                IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock
- *   fault_probe fds PID...               "fd PID N TARGET" per descriptor; for an
- *                                        epoll, "epoll-target PID N INO" per watched file
+ *   fault_probe fds PID...               "fd PID N MAJ:MIN:INO TARGET" per descriptor;
+ *                                        for an epoll, "epoll-target PID N MAJ:MIN:INO"
+ *                                        per watched file (inode numbers are per
+ *                                        file system: the device is part of the name)
  *   fault_probe hog STEP_MB              allocate and touch memory until killed
  *   fault_probe write-loop FILE          every 200 ms: append the next counter to FILE,
  *                                        fsync, then print "committed N" (stdout)
@@ -24,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,31 +122,14 @@ static int connect_bounded(int fd, const struct sockaddr_vm *sa)
 	return -err;
 }
 
-static int cmd_connect(const char *cid_s, const char *port_s)
+static int do_bind(int fd, const struct sockaddr_vm *sa)
 {
-	struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
-	unsigned cid, port;
-	int fd, r;
-
-	if (parse_u32(cid_s, &cid) < 0 || parse_u32(port_s, &port) < 0)
-		return 2;
-	sa.svm_cid = cid;
-	sa.svm_port = port;
-	if ((fd = vsock_socket()) < 0) {
-		printf("vsock %u %u err %s (socket)\n", cid, port, ename(errno));
-		return 1;
-	}
-	r = connect_bounded(fd, &sa);
-	close(fd);
-	if (r < 0) {
-		printf("vsock %u %u err %s\n", cid, port, ename(-r));
-		return 1;
-	}
-	printf("vsock %u %u ok\n", cid, port);
-	return 0;
+	return bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
 }
 
-static int cmd_bind(const char *cid_s, const char *port_s)
+/* vsock CID PORT / vsock-bind CID PORT: one line with the outcome. */
+static int cmd_addr(const char *what, int (*op)(int, const struct sockaddr_vm *),
+		    const char *cid_s, const char *port_s)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
 	unsigned cid, port;
@@ -153,16 +140,16 @@ static int cmd_bind(const char *cid_s, const char *port_s)
 	sa.svm_cid = cid;
 	sa.svm_port = port;
 	if ((fd = vsock_socket()) < 0) {
-		printf("vsock-bind %u %u err %s (socket)\n", cid, port, ename(errno));
+		printf("%s %u %u err %s (socket)\n", what, cid, port, ename(errno));
 		return 1;
 	}
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	r = op(fd, &sa);
 	close(fd);
 	if (r < 0) {
-		printf("vsock-bind %u %u err %s\n", cid, port, ename(-r));
+		printf("%s %u %u err %s\n", what, cid, port, ename(-r));
 		return 1;
 	}
-	printf("vsock-bind %u %u ok\n", cid, port);
+	printf("%s %u %u ok\n", what, cid, port);
 	return 0;
 }
 
@@ -182,21 +169,27 @@ static int cmd_local_cid(void)
 	return 0;
 }
 
-/* An epoll's fdinfo names each watched file by inode ("tfd: N ... ino:HEX"):
- * those inodes tell whose epoll it is even though every epoll reads the same
- * "anon_inode:[eventpoll]". */
+/* An epoll's fdinfo names each watched file ("tfd: N ... ino:HEX sdev:HEX",
+ * sdev the kernel's dev_t, major << 20 | minor): those files tell whose epoll
+ * it is even though every epoll reads the same "anon_inode:[eventpoll]". */
 static void epoll_targets(const char *pid, const char *fd)
 {
 	char path[PATH_MAX], line[256];
+	unsigned long ino, dev;
+	char *p;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
 	if (!(f = fopen(path, "re")))
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *ino = strstr(line, " ino:");
-		if (strncmp(line, "tfd:", 4) == 0 && ino)
-			printf("epoll-target %s %s %lu\n", pid, fd, strtoul(ino + 5, NULL, 16));
+		if (strncmp(line, "tfd:", 4) != 0 || !(p = strstr(line, " ino:")))
+			continue;
+		ino = strtoul(p + 5, NULL, 16);
+		if (!(p = strstr(line, " sdev:")))
+			continue;
+		dev = strtoul(p + 6, NULL, 16);
+		printf("epoll-target %s %s %lu:%lu:%lu\n", pid, fd, dev >> 20, dev & 0xfffff, ino);
 	}
 	fclose(f);
 }
@@ -205,8 +198,9 @@ static int list_fds(const char *pid)
 {
 	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2], target[PATH_MAX];
 	struct dirent *e;
-	DIR *d;
+	struct stat sb;
 	ssize_t n;
+	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
 	if (!(d = opendir(dir))) {
@@ -218,10 +212,11 @@ static int list_fds(const char *pid)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		n = readlink(path, target, sizeof(target) - 1);
-		if (n < 0)
+		if (n < 0 || stat(path, &sb) < 0)
 			continue;	/* closed meanwhile */
 		target[n] = 0;
-		printf("fd %s %s %s\n", pid, e->d_name, target);
+		printf("fd %s %s %u:%u:%lu %s\n", pid, e->d_name, major(sb.st_dev), minor(sb.st_dev),
+		       (unsigned long)sb.st_ino, target);
 		if (strcmp(target, "anon_inode:[eventpoll]") == 0)
 			epoll_targets(pid, e->d_name);
 	}
@@ -297,9 +292,9 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "vsock-socket"))
 		return cmd_socket();
 	if (!strcmp(c, "vsock") && argc == 4)
-		return cmd_connect(argv[2], argv[3]);
+		return cmd_addr("vsock", connect_bounded, argv[2], argv[3]);
 	if (!strcmp(c, "vsock-bind") && argc == 4)
-		return cmd_bind(argv[2], argv[3]);
+		return cmd_addr("vsock-bind", do_bind, argv[2], argv[3]);
 	if (!strcmp(c, "local-cid"))
 		return cmd_local_cid();
 	if (!strcmp(c, "fds") && argc > 2)

@@ -5,9 +5,10 @@ the agent (comma separated), VICTIM_PIDS dockerd, containerd and container
 processes, each as PID or PID:FIRSTFD (fds below FIRSTFD are the stdio init
 hands a service on purpose: its log pipe and /dev/null).
 
-An object is a pipe or socket (by inode, both ends of a pipe share it), a
-file under /run/keel, or a signalfd/timerfd. An epoll is compared by the
-inodes it watches (fdinfo), since every epoll reads anon_inode:[eventpoll].
+An object is a pipe or socket (by device and inode, both ends of a pipe
+share it), a file under /run/keel, or a signalfd/timerfd. An epoll is
+compared by the files it watches (fdinfo), since every epoll reads
+anon_inode:[eventpoll].
 Prints one line per leak and exits 1 if there is any."""
 import re
 import sys
@@ -16,17 +17,18 @@ import sys
 def parse(path):
     fds, epoll = {}, {}
     for line in open(path):
-        w = line.split(None, 3)
-        if len(w) == 4 and w[0] == 'fd':
-            fds.setdefault(w[1], {})[int(w[2])] = w[3].strip()
+        w = line.split(None, 4)
+        if len(w) == 5 and w[0] == 'fd':
+            fds.setdefault(w[1], {})[int(w[2])] = (w[3], w[4].strip())
         elif len(w) == 4 and w[0] == 'epoll-target':
             epoll.setdefault((w[1], int(w[2])), set()).add(w[3].strip())
     return fds, epoll
 
 
-def inode(target):
-    m = re.fullmatch(r'(?:pipe|socket):\[(\d+)\]', target)
-    return m.group(1) if m else None
+def inode(obj):
+    """The device:inode of a pipe or socket, else None."""
+    ident, target = obj
+    return ident if re.fullmatch(r'(?:pipe|socket):\[\d+\]', target) else None
 
 
 def main():
@@ -41,10 +43,11 @@ def main():
             leaks.append(f'{pid}: no fd listing')
             continue
         stdio = {inode(t) for n, t in fds[pid].items() if n < first} - {None}
-        for n, t in sorted(fds[pid].items()):
+        for n, obj in sorted(fds[pid].items()):
+            t = obj[1]
             if n < first:
                 continue
-            if inode(t) in keel_inodes:
+            if inode(obj) in keel_inodes:
                 leaks.append(f'{pid} fd {n}: {t} is also open in init/agent')
             if t.startswith('/run/keel/'):
                 leaks.append(f'{pid} fd {n}: {t}')
