@@ -32,10 +32,10 @@ mkdir "$share/sgdir" && chown 1000:1000 "$share/sgdir" && chmod 2775 "$share/sgd
 ln -s tool "$share/link"
 echo mapped > "$share/mapped" && chown 101000:101000 "$share/mapped" && chmod 0644 "$share/mapped"
 mkdir "$share/drop" && chmod 0777 "$share/drop"
-share_names="secret grp tool sgdir link mapped drop"
+share_names=(secret grp tool sgdir link mapped drop)
 # one line per entry: name uid gid mode type (busybox stat on both sides)
 stat_fmt='%n %u %g %a %F'
-host_view=$(cd "$share" && /bin/busybox stat -c "$stat_fmt" $share_names)
+host_view=$(cd "$share" && /bin/busybox stat -c "$stat_fmt" "${share_names[@]}")
 
 # --- boot 1 --------------------------------------------------------------------
 boot boot1 "${boot_args[@]}" || exit 1
@@ -95,7 +95,7 @@ check "userns: --userns=host is allowed and gives the identity map, as the READM
 
 # --- shares --------------------------------------------------------------------
 # the VM's view: a container without remap reading /mnt/host/work
-vm_view=$(run_priv -v /mnt/host/work:/mnt/host/work -w /mnt/host/work "$BB" stat -c "$stat_fmt" $share_names)
+vm_view=$(run_priv -v /mnt/host/work:/mnt/host/work -w /mnt/host/work "$BB" stat -c "$stat_fmt" "${share_names[@]}")
 check "shares: the VM sees every host uid, gid, mode and type unchanged" test "$vm_view" = "$host_view"
 [ "$vm_view" = "$host_view" ] || { echo "host:"; echo "$host_view"; echo "vm:"; echo "$vm_view"; }
 check "shares: the symlink is a symlink to the same target in the VM" \
@@ -104,7 +104,7 @@ check "shares: the symlink is a symlink to the same target in the VM" \
 # map (every id below 100000) show as the overflow id 65534 (README)
 expect_ct=$(awk 'function m(x) { return (x >= 100000 && x < 165536) ? x - 100000 : 65534 }
 	{ $2 = m($2); $3 = m($3); print }' <<< "$host_view")
-ct_view=$(docker run --rm -v /mnt/host/work:/data -w /data "$BB" stat -c "$stat_fmt" $share_names)
+ct_view=$(docker run --rm -v /mnt/host/work:/data -w /data "$BB" stat -c "$stat_fmt" "${share_names[@]}")
 check "shares: a remapped container sees the same modes, ids mapped (<100000 -> 65534, 101000 -> 1000)" \
 	test "$ct_view" = "$expect_ct"
 [ "$ct_view" = "$expect_ct" ] || { echo "expected:"; echo "$expect_ct"; echo "container:"; echo "$ct_view"; }
