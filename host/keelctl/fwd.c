@@ -8,6 +8,7 @@
 #include "json.h"
 #include "relay.h"
 #include "rpc.h"
+#include "unix_listen.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +19,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+/* One accepted host connection and where its forward stream goes: a guest
+ * TCP address and port, or (TRANSPORT_UNIX) a guest socket path. */
 struct job {
 	const struct target *t;
 	int host_fd;
+	Keel__Transport transport;
 	char guest_addr[64];
 	unsigned guest_port;
+	const char *guest_path;
 };
 
 /* Relay until both directions end or either side fails. */
@@ -70,9 +76,12 @@ static void *job_run(void *arg)
 	char err[256];
 	int fd;
 
-	if (forward_open(j->t, KEEL__TRANSPORT__TRANSPORT_TCP, j->guest_addr, j->guest_port, NULL,
+	if (forward_open(j->t, j->transport, j->guest_addr, j->guest_port, j->guest_path,
 			 &fd, err, sizeof(err)) < 0) {
-		fprintf(stderr, "keelctl: forward to guest port %u: %s\n", j->guest_port, err);
+		if (j->guest_path)
+			fprintf(stderr, "keelctl: forward to guest %s: %s\n", j->guest_path, err);
+		else
+			fprintf(stderr, "keelctl: forward to guest port %u: %s\n", j->guest_port, err);
 	} else {
 		relay_fds(j->host_fd, fd);
 		close(fd);
@@ -82,20 +91,14 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-static void spawn(const struct target *t, int host_fd, const char *addr, unsigned port)
+/* A detached relay thread for j (which it frees); j is freed here when no
+ * thread can be started. */
+static void spawn_job(struct job *j)
 {
-	struct job *j = calloc(1, sizeof(*j));
 	pthread_attr_t at;
 	pthread_t th;
+	int host_fd = j->host_fd;
 
-	if (!j) {
-		close(host_fd);
-		return;
-	}
-	j->t = t;
-	j->host_fd = host_fd;
-	snprintf(j->guest_addr, sizeof(j->guest_addr), "%s", addr);
-	j->guest_port = port;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, 256 << 10);
@@ -104,6 +107,22 @@ static void spawn(const struct target *t, int host_fd, const char *addr, unsigne
 		free(j);
 	}
 	pthread_attr_destroy(&at);
+}
+
+static void spawn(const struct target *t, int host_fd, const char *addr, unsigned port)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		close(host_fd);
+		return;
+	}
+	j->t = t;
+	j->host_fd = host_fd;
+	j->transport = KEEL__TRANSPORT__TRANSPORT_TCP;
+	snprintf(j->guest_addr, sizeof(j->guest_addr), "%s", addr);
+	j->guest_port = port;
+	spawn_job(j);
 }
 
 static int bind_port(const char *addr, unsigned port, int type, int *out)
@@ -173,6 +192,86 @@ int cmd_forward_run(const struct fwd_opts *o, const char *bind_addr, unsigned ho
 	fflush(stdout);
 	for (;;)
 		accept_one(o->t, lfd, "127.0.0.1", guest_port);
+}
+
+/* --- forward-unix ---------------------------------------------------------
+ * The host socket is removed on SIGINT/SIGTERM/SIGHUP: those are blocked
+ * before any relay thread exists and read from a signalfd next to the
+ * listener, so the main thread alone sees them. */
+static void accept_unix(const struct target *t, int lfd, const char *guest_path)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct job *j;
+
+	if (fd < 0)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		close(fd);
+		return;
+	}
+	*j = (struct job){ .t = t, .host_fd = fd, .transport = KEEL__TRANSPORT__TRANSPORT_UNIX,
+			   .guest_path = guest_path };
+	spawn_job(j);
+}
+
+static void announce_unix(const struct fwd_opts *o, const struct unix_fwd *u)
+{
+	struct json j;
+
+	if (!o->json) {
+		printf("forwarding unix %s -> guest unix %s\n", u->host_path, u->guest_path);
+	} else {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "listening_path");
+		json_str(&j, u->host_path);
+		json_key(&j, "guest_path");
+		json_str(&j, u->guest_path);
+		json_obj_end(&j);
+		json_end(&j);
+	}
+	fflush(stdout);
+}
+
+int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
+{
+	struct unix_listener l;
+	struct pollfd p[2];
+	sigset_t sigs;
+	int sfd, e;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(errno));
+		return EXIT_CONNECT;
+	}
+	e = unix_listen(u->host_path, u->mode, u->gid, &l);
+	if (e < 0) {
+		fprintf(stderr, "keelctl: cannot listen on %s: %s\n", u->host_path,
+			e == -EEXIST ? "a file or a live socket is already there" : strerror(-e));
+		close(sfd);
+		return EXIT_CONNECT;
+	}
+	announce_unix(o, u);
+	p[0] = (struct pollfd){ l.fd, POLLIN, 0 };
+	p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents & POLLIN)
+			accept_unix(o->t, l.fd, u->guest_path);
+	}
+	unix_listen_close(&l);
+	close(sfd);
+	return EXIT_OK;
 }
 
 /* --- UDP publishing ----------------------------------------------------------

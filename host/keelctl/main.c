@@ -8,6 +8,7 @@
 #include "show.h"
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ static const char usage[] =
 "  ports [--watch]             guest listening TCP/UDP ports\n"
 "  forward [ADDR:]HOSTPORT:GUESTPORT\n"
 "                              forward a host TCP port to a guest port\n"
+"  forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
+"                              serve a host unix socket that reaches a guest one\n"
 "  publish --auto [--bind ADDR]\n"
 "                              publish guest TCP and UDP ports on the host\n"
 "  time-sync [--threshold-ms N] [--offset-ms N]\n"
@@ -55,6 +58,12 @@ static const struct cmd_help helps[] = {
 		    "--wait-ready: poll until status is ok and dockerd answers, exit 5 if not within SECONDS.\n" },
 	{ "ports", "usage: keelctl ports [--watch]\nLists guest listening TCP and bound UDP sockets; --watch then prints\nadded/removed events as they happen.\n" },
 	{ "forward", "usage: keelctl forward [ADDR:]HOSTPORT:GUESTPORT\nListens on ADDR (127.0.0.1) HOSTPORT and forwards each connection to\nguest 127.0.0.1:GUESTPORT over its own forward stream. Runs until killed.\n" },
+	{ "forward-unix", "usage: keelctl forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
+			  "Serves the unix socket HOSTPATH (mode MODE, octal, default 0600; group NAME\n"
+			  "if given) and forwards each connection to the guest unix socket GUESTPATH\n"
+			  "over its own forward stream. A stale socket at HOSTPATH is replaced; the\n"
+			  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
+			  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
 	{ "publish", "usage: keelctl publish --auto [--bind ADDR]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1); ports the host refuses (below 1024 without privilege) are\nskipped and reported. Reconnects when the agent goes away.\n" },
 	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
 	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
@@ -314,6 +323,52 @@ static int cmd_forward(int argc, char **argv)
 	return cmd_forward_run(&o, addr, (unsigned)hp, (unsigned)gp);
 }
 
+/* A group name or number. */
+static bool parse_group(const char *s, gid_t *gid)
+{
+	struct group *g = getgrnam(s);
+	unsigned long v;
+
+	if (g)
+		*gid = g->gr_gid;
+	else if (parse_uint(s, UINT32_MAX - 1, &v))
+		*gid = (gid_t)v;
+	else
+		return false;
+	return true;
+}
+
+static int cmd_forward_unix(int argc, char **argv)
+{
+	struct fwd_opts o = { &tgt, json_out };
+	struct unix_fwd u = { NULL, NULL, 0600, (gid_t)-1 };
+	char *spec = NULL, *colon, *end;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+			unsigned long m = strtoul(argv[++i], &end, 8);
+			if (!*argv[i] || *end || m > 0777)
+				return usage_err("forward-unix: --mode needs an octal mode (e.g. 0660)");
+			u.mode = (mode_t)m;
+		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
+			if (!parse_group(argv[++i], &u.gid))
+				return usage_err("forward-unix: no such group");
+		} else if (!spec && argv[i][0] != '-') {
+			spec = argv[i];
+		} else {
+			return usage_err("forward-unix: unexpected argument");
+		}
+	}
+	/* Host paths with ':' are not supported; the guest path is the rest. */
+	colon = spec ? strchr(spec, ':') : NULL;
+	if (!colon || colon == spec || !colon[1])
+		return usage_err("forward-unix needs HOSTPATH:GUESTPATH");
+	*colon = 0;
+	u.host_path = spec;
+	u.guest_path = colon + 1;
+	return cmd_forward_unix_run(&o, &u);
+}
+
 static int cmd_publish(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
@@ -448,7 +503,7 @@ static int cmd_netconfig(int argc, char **argv)
 struct command { const char *name; int (*fn)(int, char **); };
 static const struct command commands[] = {
 	{ "version", cmd_version }, { "health", cmd_health }, { "ports", cmd_ports },
-	{ "forward", cmd_forward }, { "publish", cmd_publish }, { "time-sync", cmd_time_sync },
+	{ "forward", cmd_forward }, { "forward-unix", cmd_forward_unix }, { "publish", cmd_publish }, { "time-sync", cmd_time_sync },
 	{ "shutdown", cmd_power }, { "reboot", cmd_power }, { "mount", cmd_mount },
 	{ "unmount", cmd_unmount }, { "netconfig", cmd_netconfig },
 };
