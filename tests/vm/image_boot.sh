@@ -7,7 +7,7 @@
 #
 # The guest is inspected through the agent (keelctl health) and through
 # dockerd: the docker CLI reaches /run/docker.sock over an agent forward stream
-# (guest-unix-proxy.py) and runs a privileged container of a busybox image
+# (keelctl forward-unix) and runs a privileged container of a busybox image
 # imported from the host, with the VM's pid namespace and / bind-mounted.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"

@@ -41,11 +41,13 @@ run_vm() { "$TOP/scripts/run-vm" "$@"; }
 stop_vm() { run_vm stop --state-dir "$state" >/dev/null 2>&1; }
 on_exit 'stop_vm'
 
+# The docker socket on the host: keelctl forward-unix, one agent forward
+# stream per connection (what a user runs; README).
 proxy_pid=
 start_docker_proxy() {
 	rm -f "$TMP/docker.sock"
-	python3 "$TOP/tests/vm/guest-unix-proxy.py" "$state/vsock.sock" "$TMP/docker.sock" \
-		2>"$TMP/proxy.log" &
+	"$KEELCTL" --hybrid "$state/vsock.sock" forward-unix "$TMP/docker.sock:/run/docker.sock" \
+		>"$TMP/proxy.log" 2>&1 &
 	proxy_pid=$!
 	wait_for 5 test -S "$TMP/docker.sock"
 }
