@@ -84,10 +84,13 @@ else
 fi
 
 # --- throughput into the sink: keelctl forward, raw vsock, hostfwd
-keelctl forward "127.0.0.1:$KF:5002" >"$TMP/fwd.log" 2>&1 &
+# "$KEELCTL" itself, not lib-image's keelctl function: $! must be the
+# keelctl process (a function in the background is a subshell, and killing
+# it would leave keelctl running).
+"$KEELCTL" --hybrid "$hyb" forward "127.0.0.1:$KF:5002" >"$TMP/fwd.log" 2>&1 &
 fpid=$!
 on_exit "kill $fpid 2>/dev/null"
-keelctl forward "127.0.0.1:$KE:5001" >"$TMP/fwd-echo.log" 2>&1 &
+"$KEELCTL" --hybrid "$hyb" forward "127.0.0.1:$KE:5001" >"$TMP/fwd-echo.log" 2>&1 &
 epid=$!
 on_exit "kill $epid 2>/dev/null"
 wait_for 15 "$VH" rtt tcp:127.0.0.1 "$KE" 1 || { fail "vm bench: keelctl forward not up: $(cat "$TMP/fwd-echo.log")"; exit 1; }
