@@ -143,10 +143,10 @@ static int setup(struct backend *b, const struct backend_opts *o)
 	b->k_hyb = EV_HYB;
 	b->k_sig = EV_SIG;
 	b->next_port = 0;	/* alloc_port starts at its own base */
-	link_init(&b->all);
-	link_init(&b->pend);
-	link_init(&b->blocked);
-	link_init(&b->grave);
+	list_init(&b->all);
+	list_init(&b->pend);
+	list_init(&b->blocked);
+	list_init(&b->grave);
 	vu_init(&b->vu, o->guest_cid, &vu_ops, b);
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b->ep < 0)
@@ -205,7 +205,7 @@ int backend_run(const struct backend_opts *o)
 	log_info("listening: vhost-user %s, hybrid %s, guest cid %llu", o->vu_path,
 		 o->uds_path, (unsigned long long)o->guest_cid);
 	while (!b->quit) {
-		int timeout = b->tx_more ? 0 : link_empty(&b->all) ? -1 : 500;
+		int timeout = b->tx_more ? 0 : list_empty(&b->all) ? -1 : 500;
 		int n = epoll_wait(b->ep, ev, 64, timeout);
 		if (n < 0 && errno != EINTR) {
 			r = -errno;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "list.h"
 
 /* Our receive buffer per connection: what a guest may send before the host
  * program reads it. Bounded so 100s of connections stay in a few MiB... */
@@ -15,27 +16,6 @@
 /* ...and a CREDIT_UPDATE is due when the guest believes less than this is
  * free (Linux uses the same rule with its 64 KiB packet size). */
 #define CONN_CREDIT_LOW (64u * 1024)
-
-struct link { struct link *prev, *next; };
-static inline void link_init(struct link *l) { l->prev = l->next = l; }
-static inline bool link_empty(const struct link *l) { return l->next == l; }
-static inline bool link_on(const struct link *l) { return l->next && l->next != l; }
-static inline void link_add_tail(struct link *head, struct link *l)
-{
-	l->prev = head->prev;
-	l->next = head;
-	head->prev->next = l;
-	head->prev = l;
-}
-static inline void link_del(struct link *l)
-{
-	if (!link_on(l))
-		return;
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-#define link_entry(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 enum conn_state {
 	C_HDR,		/* host program connected, CONNECT line not read yet */

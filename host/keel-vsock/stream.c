@@ -65,10 +65,10 @@ static struct conn *conn_new(struct backend *b, int fd, enum conn_state st)
 	c->kind = EV_CONN;
 	c->fd = fd;
 	c->st = st;
-	link_init(&c->pend);
-	link_init(&c->blocked);
-	link_init(&c->grave);
-	link_add_tail(&b->all, &c->all);
+	list_init(&c->pend);
+	list_init(&c->blocked);
+	list_init(&c->grave);
+	list_add_tail(&b->all, &c->all);
 	b->nconns++;
 	return c;
 }
@@ -78,18 +78,18 @@ static void conn_bury(struct backend *b, struct conn *c)
 {
 	if (c->in_hash)
 		hash_del(b, c);
-	link_del(&c->pend);
-	link_del(&c->blocked);
-	link_del(&c->all);
-	if (!link_on(&c->grave))
-		link_add_tail(&b->grave, &c->grave);
+	list_del(&c->pend);
+	list_del(&c->blocked);
+	list_del(&c->all);
+	if (!list_linked(&c->grave))
+		list_add_tail(&b->grave, &c->grave);
 }
 
 static void free_graves(struct backend *b)
 {
-	while (!link_empty(&b->grave)) {
-		struct conn *c = link_entry(b->grave.next, struct conn, grave);
-		link_del(&c->grave);
+	while (!list_empty(&b->grave)) {
+		struct conn *c = list_entry(b->grave.next, struct conn, grave);
+		list_del(&c->grave);
 		free(c->buf);
 		free(c);
 		b->nconns--;
@@ -103,7 +103,7 @@ static bool conn_can_read(const struct conn *c)
 	if (c->st == C_HDR)
 		return true;
 	return c->st == C_OPEN && !c->local_eof && !c->peer_shut_rcv &&
-	       !(c->pend_ops & P_RESPONSE) && !link_on(&c->blocked) &&
+	       !(c->pend_ops & P_RESPONSE) && !list_linked(&c->blocked) &&
 	       conn_peer_credit(c) > 0;
 }
 
@@ -137,8 +137,8 @@ static void conn_update_events(struct backend *b, struct conn *c)
 static void queue_ops(struct backend *b, struct conn *c, unsigned ops)
 {
 	c->pend_ops |= ops;
-	if (!link_on(&c->pend))
-		link_add_tail(&b->pend, &c->pend);
+	if (!list_linked(&c->pend))
+		list_add_tail(&b->pend, &c->pend);
 }
 
 /* RST for a packet that belongs to no connection. */
@@ -252,8 +252,8 @@ static void flush_ctl(struct backend *b)
 		b->rst_head = (b->rst_head + 1) % RST_QUEUE;
 		b->rst_n--;
 	}
-	while (!link_empty(&b->pend)) {
-		struct conn *c = link_entry(b->pend.next, struct conn, pend);
+	while (!list_empty(&b->pend)) {
+		struct conn *c = list_entry(b->pend.next, struct conn, pend);
 		for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 			if (!(c->pend_ops & order[k].bit))
 				continue;
@@ -262,7 +262,7 @@ static void flush_ctl(struct backend *b)
 				return;
 			c->pend_ops &= ~order[k].bit;
 		}
-		link_del(&c->pend);
+		list_del(&c->pend);
 		if (c->st == C_CLOSED)
 			conn_bury(b, c);
 		else
@@ -286,7 +286,7 @@ static int pump_one(struct backend *b, struct conn *c)
 	if (!conn_can_read(c))
 		return 0;
 	if (rx_pop(b, &ch) < 0) {
-		link_add_tail(&b->blocked, &c->blocked);
+		list_add_tail(&b->blocked, &c->blocked);
 		return 0;
 	}
 	max = ch.in_len - sizeof(h);
@@ -447,7 +447,7 @@ static void conn_close(struct backend *b, struct conn *c, bool rst)
 		c->fd = -1;
 		c->registered = false;
 	}
-	link_del(&c->blocked);
+	list_del(&c->blocked);
 	free(c->buf);
 	c->buf = NULL;
 	c->buf_len = 0;
@@ -475,8 +475,8 @@ static void conn_refuse(struct backend *b, struct conn *c, const char *why, bool
 
 void drop_all(struct backend *b, const char *why)
 {
-	while (!link_empty(&b->all)) {
-		struct conn *c = link_entry(b->all.next, struct conn, all);
+	while (!list_empty(&b->all)) {
+		struct conn *c = list_entry(b->all.next, struct conn, all);
 		if (c->st == C_HDR || c->st == C_CONNECTING)
 			conn_refuse(b, c, why, false);
 		else
@@ -567,7 +567,7 @@ static void on_guest_pkt(struct backend *b, const struct vsock_pkt *p)
 		if (c && h->op == VSOCK_OP_RST)
 			c->pend_ops &= ~P_RST;	/* the guest already forgot it */
 		if (c && !c->pend_ops) {
-			link_del(&c->pend);
+			list_del(&c->pend);
 			conn_bury(b, c);
 		}
 		return;
@@ -737,7 +737,7 @@ void check_deadlines(struct backend *b)
 	uint64_t now = mono_ms();
 
 	for (struct link *l = b->all.next, *next; l != &b->all; l = next) {
-		struct conn *c = link_entry(l, struct conn, all);
+		struct conn *c = list_entry(l, struct conn, all);
 		next = l->next;
 		if ((c->st == C_HDR || c->st == C_CONNECTING) && now >= c->deadline_ms)
 			conn_refuse(b, c, c->st == C_HDR ? "timed out waiting for CONNECT"
@@ -750,10 +750,10 @@ void check_deadlines(struct backend *b)
 void end_turn(struct backend *b)
 {
 	flush_ctl(b);
-	if (!link_empty(&b->blocked) && rx_ready(b)) {
-		while (!link_empty(&b->blocked)) {
-			struct conn *c = link_entry(b->blocked.next, struct conn, blocked);
-			link_del(&c->blocked);
+	if (!list_empty(&b->blocked) && rx_ready(b)) {
+		while (!list_empty(&b->blocked)) {
+			struct conn *c = list_entry(b->blocked.next, struct conn, blocked);
+			list_del(&c->blocked);
 			conn_update_events(b, c);
 		}
 	}
