@@ -3,6 +3,7 @@
  * with proto/relay.c (splice); the main thread accepts and, for publish,
  * follows WatchPorts. Published UDP ports get a flow per host peer. */
 #include "fwd.h"
+#include "bindd_client.h"
 #include "exitcodes.h"
 #include "fd.h"
 #include "json.h"
@@ -446,6 +447,29 @@ static void dial_for(const Keel__Port *gp, char *out, size_t n)
 		snprintf(out, n, "%s", gp->address);
 }
 
+/* A port below 1024 the host refused us (EACCES): keel-bindd, when it runs
+ * and lets us, binds it and hands the socket over; else say why not. */
+static void publish_privileged(struct publisher *p, struct pub *e)
+{
+	const char *sock = p->o->bindd ? p->o->bindd : BINDD_SOCKET_DEFAULT;
+	char err[160], why[320];
+	int r = bindd_bind(sock, e->transport == KEEL__TRANSPORT__TRANSPORT_UDP ? BINDD_UDP : BINDD_TCP,
+			   p->bind_addr, (uint16_t)e->port, &e->lfd, err, sizeof(err));
+
+	if (r == 0) {
+		report(p, "published", e, "bound by keel-bindd");
+		return;
+	}
+	e->lfd = -1;
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		snprintf(why, sizeof(why), "host port below 1024 needs privilege (EACCES) and "
+			 "keel-bindd is not running (no socket at %s)", sock);
+	else
+		snprintf(why, sizeof(why), "host port below 1024 needs privilege (EACCES) and "
+			 "keel-bindd refused: %s", err);
+	report(p, "skipped", e, why);
+}
+
 static void add_port(struct publisher *p, const Keel__Port *gp)
 {
 	struct pub *e;
@@ -473,7 +497,7 @@ static void add_port(struct publisher *p, const Keel__Port *gp)
 	dial_for(gp, e->dial, sizeof(e->dial));
 	r = bind_port(p->bind_addr, gp->port, udp ? SOCK_DGRAM : SOCK_STREAM, &e->lfd);
 	if (r == -EACCES && gp->port < 1024)
-		report(p, "skipped", e, "host port below 1024 needs privilege (EACCES)");
+		publish_privileged(p, e);
 	else if (r < 0)
 		report(p, "skipped", e, strerror(-r));
 	else

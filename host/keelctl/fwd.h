@@ -8,6 +8,7 @@
 struct fwd_opts {
 	const struct target *t;
 	bool json;
+	const char *bindd;           /* keel-bindd's socket; NULL: the default */
 };
 
 /* Listen on bind_addr:host_port and forward each connection to

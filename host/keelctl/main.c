@@ -1,5 +1,6 @@
 /* host/keelctl/main.c: keelctl, the host's client of keel-agent. */
 #include "conn.h"
+#include "bindd_proto.h"
 #include "exitcodes.h"
 #include "frame.h"
 #include "fwd.h"
@@ -37,7 +38,7 @@ static const char usage[] =
 "                              forward a host TCP port to a guest port\n"
 "  forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
 "                              serve a host unix socket that reaches a guest one\n"
-"  publish --auto [--bind ADDR]\n"
+"  publish --auto [--bind ADDR] [--bindd PATH]\n"
 "                              publish guest TCP and UDP ports on the host\n"
 "  time-sync [--threshold-ms N] [--offset-ms N]\n"
 "                              send the host clock; the guest steps if off\n"
@@ -64,7 +65,7 @@ static const struct cmd_help helps[] = {
 			  "over its own forward stream. A stale socket at HOSTPATH is replaced; the\n"
 			  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
 			  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
-	{ "publish", "usage: keelctl publish --auto [--bind ADDR]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1); ports the host refuses (below 1024 without privilege) are\nskipped and reported. Reconnects when the agent goes away.\n" },
+	{ "publish", "usage: keelctl publish --auto [--bind ADDR] [--bindd PATH]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1). A port below 1024 the host refuses (no privilege) is asked of\nkeel-bindd at PATH (default " BINDD_SOCKET_DEFAULT ");\nwithout keel-bindd, or when it refuses, the port is skipped and the reason\nreported. Reconnects when the agent goes away.\n" },
 	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
 	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
 	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
@@ -298,7 +299,7 @@ static int cmd_forward(int argc, char **argv)
 {
 	char addr[64] = "127.0.0.1", *spec, *last, *mid;
 	unsigned long hp, gp;
-	struct fwd_opts o = { &tgt, json_out };
+	struct fwd_opts o = { &tgt, json_out, NULL };
 
 	if (argc != 2)
 		return usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
@@ -340,7 +341,7 @@ static bool parse_group(const char *s, gid_t *gid)
 
 static int cmd_forward_unix(int argc, char **argv)
 {
-	struct fwd_opts o = { &tgt, json_out };
+	struct fwd_opts o = { &tgt, json_out, NULL };
 	struct unix_fwd u = { NULL, NULL, 0600, (gid_t)-1 };
 	char *spec = NULL, *colon, *end;
 
@@ -373,13 +374,15 @@ static int cmd_publish(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
 	bool autom = false;
-	struct fwd_opts o = { &tgt, json_out };
+	struct fwd_opts o = { &tgt, json_out, NULL };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--auto") == 0)
 			autom = true;
 		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
 			bind_addr = argv[++i];
+		else if (strcmp(argv[i], "--bindd") == 0 && i + 1 < argc)
+			o.bindd = argv[++i];
 		else
 			return usage_err("publish: unexpected argument");
 	}
