@@ -2,8 +2,8 @@
 # tests/lib.sh and tests/vm/lib-image.sh.
 # shellcheck shell=bash
 #
-#   fault_image TAG        docker import busybox-static (an applet link each),
-#                          build/tests/bin/fault_probe and /www/hello as TAG
+#   fault_image [TAG]      import_busybox (lib-image.sh) with fault_probe and
+#                          a file "hello" in /bin (httpd -h /bin serves /hello)
 #   start_tool             a long-lived privileged container "tool" in the VM's
 #                          pid, user and network namespaces, / at /host
 #   tool CMD               sh -c CMD inside it (docker exec)
@@ -14,14 +14,8 @@ PROBE=$B/tests/bin/fault_probe
 FIMG=keel-test/fault:1
 
 fault_image() {
-	local root=$TMP/fimg a
-	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/data" "$root/www" || return 1
-	cp /bin/busybox "$PROBE" "$root/bin/" || return 1
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
-	done
-	echo "hello from the container" > "$root/www/hello"
-	tar -C "$root" -cf "$TMP/fimg.tar" . && docker import "$TMP/fimg.tar" "${1:-$FIMG}" >/dev/null
+	echo "hello from the container" > "$TMP/hello"
+	import_busybox "${1:-$FIMG}" "$PROBE" "$TMP/hello" >/dev/null
 }
 
 start_tool() {

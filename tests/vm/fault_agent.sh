@@ -98,7 +98,7 @@ docker rm -f ctr >/dev/null
 port=$(( 30000 + $$ % 20000 ))
 fetch() { python3 -c 'import sys,urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/hello" % sys.argv[1], timeout=2).read().decode().strip())' "$port" 2>/dev/null; }
-docker run -d --name web -p "$port:8080" "$FIMG" /bin/httpd -f -p 8080 -h /www >/dev/null
+docker run -d --name web -p "$port:8080" "$FIMG" /bin/httpd -f -p 8080 -h /bin >/dev/null
 keelctl publish --auto > "$TMP/publish.log" 2>&1 &
 pub=$!
 on_exit "kill $pub 2>/dev/null"
@@ -125,6 +125,8 @@ kill "$pub" 2>/dev/null; wait "$pub" 2>/dev/null
 # --- a container eats memory until the OOM killer acts ---------------------------
 adj=$(tool "cat /proc/1/oom_score_adj /proc/$agent1/oom_score_adj" | tr '\n' ' ')
 check "oom_score_adj: init -1000, agent -999 ($adj)" test "$adj" = "-1000 -999 "
+check "console: init could set its oom_score_adj (no 'cannot set oom_score_adj')" \
+	bash -c '! grep -a "cannot set oom_score_adj" "$1"' _ "$state/console.log"
 dockerd0=$(vm_pid dockerd)
 t0=$(date +%s%3N)
 docker run --name hog "$FIMG" /bin/fault_probe hog 64 > "$TMP/hog.log" 2>&1

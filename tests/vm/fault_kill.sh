@@ -60,4 +60,4 @@ check "$kills SIGKILLs of QEMU, $intact later boots found the committed data (of
 	test "$kills/$intact" = "$cycles/$cycles"
 check "the data disk is clean after an orderly stop (e2fsck -n)" e2fsck -n "$data"
 secs=$(( ($(date +%s%3N) - t_file) / 1000 ))
-echo "fault_kill.sh: $cycles kills, $((cycles + 1)) boots, $corrected with e2fsck corrections, ${secs} s"
+echo "fault_kill.sh: $kills kills, $((i > cycles + 1 ? cycles + 1 : i)) boots, $corrected with e2fsck corrections, ${secs} s"
