@@ -12,7 +12,8 @@
 #                                    reaches the guest's /run/docker.sock
 #   docker ARGS...                   the docker 20.10 CLI against that socket
 #   import_busybox TAG [FILE...]     docker import a busybox-static tree (every
-#                                    applet linked in /bin, FILEs copied to /bin)
+#                                    applet linked in /bin, FILEs copied to /bin,
+#                                    /www/index.html = "keel-test" for httpd)
 #   health_json                      keelctl --json health
 #   jget JSON EXPR                   a Python expression over the parsed JSON `h`
 #   keelctl ARGS...                  build/keelctl against this VM (hybrid vsock)
@@ -66,10 +67,12 @@ jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.
 
 # import_busybox TAG [FILE...]: the test image. /bin/busybox of the host's
 # busybox-static (static, so it needs nothing else), a link per applet, and
-# FILEs (static programs) in /bin.
+# FILEs (static programs) in /bin, and a page for `httpd -h /www` (a server
+# started without a shell in front starts fastest under TCG).
 import_busybox() {
 	local root=$TMP/bb tag=$1 a; shift
-	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/data" || return 1
+	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/data" "$root/www" || return 1
+	echo keel-test > "$root/www/index.html"
 	cp /bin/busybox "$@" "$root/bin/" || return 1
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"

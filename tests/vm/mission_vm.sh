@@ -123,9 +123,8 @@ check "shares: /mnt/host/work is virtiofs, nosuid,nodev ($opts)" \
 	bash -c '[[ "$1" == virtiofs* && ",${1#* }," == *,nosuid,* && ",${1#* }," == *,nodev,* ]]' _ "$opts"
 
 # --- ports ---------------------------------------------------------------------
-web() { # web NAME PUBLISH: a busybox httpd answering its name
-	docker run -d --name "$1" -p "$2" "$BB" sh -c \
-		"mkdir -p /www && echo hello-$1 > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null
+web() { # web NAME PUBLISH: busybox httpd serving the image's /www ("keel-test")
+	docker run -d --name "$1" -p "$2" "$BB" httpd -f -p 80 -h /www >/dev/null
 }
 # http_wait PORT BODY SINCE_NS: poll http://127.0.0.1:PORT/ every 10 ms up
 # to 20 s; print the ms from SINCE_NS to the first answer carrying BODY, and
@@ -162,7 +161,7 @@ EOF
 }
 web web8080 8080:80
 t_run=$(date +%s%N)
-if read -r lat rtt < <(http_wait 8080 hello-web8080 "$t_run") && [ -n "$lat" ]; then
+if read -r lat rtt < <(http_wait 8080 keel-test "$t_run") && [ -n "$lat" ]; then
 	record_metric publish_latency_ms "$lat"
 	record_metric publish_http_roundtrip_ms "$rtt"
 	check "ports: -p 8080:80 answers on host 127.0.0.1:8080 within 1 s of docker run -d returning (${lat} ms)" \
@@ -172,7 +171,7 @@ else
 fi
 web web8081 127.0.0.1:8081:80
 t_run=$(date +%s%N)
-if read -r lat rtt < <(http_wait 8081 hello-web8081 "$t_run") && [ -n "$lat" ]; then
+if read -r lat rtt < <(http_wait 8081 keel-test "$t_run") && [ -n "$lat" ]; then
 	record_metric publish_latency_loopback_ms "$lat"
 	check "ports: -p 127.0.0.1:8081:80 answers on host 127.0.0.1:8081 within 1 s (${lat} ms)" test "$lat" -le 1000
 else
