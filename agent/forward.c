@@ -23,6 +23,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#define FWD_TARGET_SNDBUF (256 * 1024)
+
 #define FWD_REQ_MAX 1024          /* a ForwardRequest is small */
 #define UDP_BUF (65535u + 2u)
 #define FWD_ROUNDS 8               /* bounded work per wakeup, for fairness */
@@ -187,6 +189,11 @@ static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest
 	}
 	f->tgt.fd = fd;
 	f->tgt.fn = on_tgt;
+	/* A fixed send buffer bounds the kernel memory a slow target can pin per
+	 * forward (autotuning grows it to tcp_wmem's 4 MiB); the kernel doubles
+	 * the value, and 512 KiB still fills a loopback pipe. */
+	if (!f->udp && ss.ss_family != AF_UNIX)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ FWD_TARGET_SNDBUF }, sizeof(int));
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		/* EAGAIN on a unix socket: its backlog is full, a refusal too. */
 		fail(a, f, errno == EAGAIN ? ECONNREFUSED : errno);

@@ -65,7 +65,7 @@ vm_start() {
 	args+=(-m "$mem" -smp "${VM_CPUS:-1}" -nodefaults -no-user-config -display none
 		-serial "file:$VM_CONSOLE" -monitor "unix:$VM_MONITOR,server=on,wait=off"
 		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem
-		-kernel "$VM_KERNEL" -append "console=ttyS0 panic=-1 ${VM_APPEND:-}")
+		-kernel "$VM_KERNEL" -append "console=ttyS0 panic=-1 no_timer_check ${VM_APPEND:-}")  # no_timer_check: see run-vm
 	[ -n "${VM_INITRD:-}" ] && args+=(-initrd "$VM_INITRD")
 	[ "${VM_REBOOT:-}" = 1 ] || args+=(-no-reboot)
 	if [ "${VM_VSOCK:-}" = 1 ]; then
