@@ -9,7 +9,8 @@ HOST=$TMP/host.sock
 # The guest-side server: a unix echo in the agent's namespaces. Its backlog
 # must hold 20 connections at once: the agent's non-blocking unix connect
 # takes a full backlog (EAGAIN) as a refusal, as dockerd's (4096) never is.
-in_guest socat UNIX-LISTEN:"$GUEST",fork,backlog=128 EXEC:cat 2>/dev/null &
+# (nsenter directly, not the in_guest function: then $! is socat itself.)
+nsenter --net="/proc/$AGENT_PID/ns/net" socat UNIX-LISTEN:"$GUEST",fork,backlog=128 EXEC:cat >/dev/null 2>&1 &
 on_exit "kill $! 2>/dev/null"
 wait_for 5 test -S "$GUEST" || { fail "guest echo server did not start"; exit 1; }
 
