@@ -17,7 +17,7 @@ set -uo pipefail
 
 data=$TMP/data.img
 share=$TMP/share
-img_require "$B/tests/bin/udp-echo"
+img_require "$B/tests/bin/udp-echo" "$B/keel-bindd"
 # 1 GiB: small enough that filling /var/lib below the agent's 512 MiB free
 # threshold is one fallocate.
 boot_args=(--data "$data" --data-size 1G --share "$share:work" --memory 1024)
