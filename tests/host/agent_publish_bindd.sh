@@ -25,7 +25,7 @@ in_guest() { nsenter --net="/proc/$AGENT_PID/ns/net" "$@"; }
 echo "port 80 through keel-bindd" > "$TMP/index.html"
 (cd "$TMP" && exec nsenter --net="/proc/$AGENT_PID/ns/net" python3 -m http.server 80 --bind 127.0.0.1) >/dev/null 2>&1 &
 on_exit "kill $! 2>/dev/null"
-in_guest python3 -c 'import socket
+nsenter --net="/proc/$AGENT_PID/ns/net" python3 -c 'import socket
 s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 53))
 while True:
     d,a=s.recvfrom(65535); s.sendto(b"echo:"+d, a)' &
