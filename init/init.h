@@ -38,6 +38,8 @@ struct init_ctx {
 /* boot.c */
 void boot_mounts(const struct init_ctx *c);
 void boot_identity(const struct init_ctx *c);
+/* cgroup.c: the containers' parent cgroup with a memory ceiling. */
+void boot_container_cgroup(const struct init_ctx *c);
 /* loop.c: the epoll loop; never returns. */
 int loop_setup(struct init_ctx *c);
 __attribute__((noreturn)) void loop_run(struct init_ctx *c);

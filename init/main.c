@@ -203,6 +203,7 @@ int main(int argc, char **argv)
 	boot_mounts(c);
 	timeline_mark("mounts");
 	set_own_oom();             /* needs /proc */
+	boot_container_cgroup(c);
 	read_cmdline(c);
 	boot_identity(c);
 	if (mkdir_p(c->log_dir, 0755) < 0)
