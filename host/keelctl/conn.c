@@ -17,18 +17,14 @@ static void set_timeouts(int fd, unsigned ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static int unix_connect(const char *path, int *out)
+/* socket + connect for any address family: the one place both paths share. */
+static int connect_to(const struct sockaddr *sa, socklen_t len, int *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, e;
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, sa, len) < 0) {
 		e = -errno;
 		close(fd);
 		return e;
@@ -37,20 +33,21 @@ static int unix_connect(const char *path, int *out)
 	return 0;
 }
 
+static int unix_connect(const char *path, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	return connect_to((struct sockaddr *)&sa, sizeof(sa), out);
+}
+
 static int vsock_connect(uint32_t cid, uint32_t port, int *out)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
 
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	*out = fd;
-	return 0;
+	return connect_to((struct sockaddr *)&sa, sizeof(sa), out);
 }
 
 /* Read the "OK <n>\n" line one byte at a time: what follows is the agent's. */
