@@ -16,6 +16,12 @@ struct agent_config {
 	unsigned control_port, forward_port;
 	bool allow_any_cid;
 	const char *control_uds, *forward_uds;
+	/* Bind streams go to the host: AF_VSOCK CID 2, or with host_uds set the
+	 * unix socket "<host_uds>_<port>" (keel-vsock's naming; host tests). */
+	const char *host_uds;
+	/* Local addresses the agent puts on lo (empty: none): host services
+	 * (host.keel.internal, the default bind address) and its DNS server. */
+	const char *host_address, *dns_address;
 	const char *run_dir, *docker_sock, *containerd_sock, *var_lib, *share_root;
 	pid_t init_pid;
 	const char *net;

@@ -3,6 +3,7 @@
 #include "fd.h"
 #include "frame.h"
 #include "log.h"
+#include "hostnet.h"
 #include "netconf.h"
 #include "timesync.h"
 #include <errno.h>
@@ -27,6 +28,9 @@ static const char usage[] =
 "  --allow-any-cid           accept vsock peers other than the host (CID 2)\n"
 "  --control-uds PATH        also listen for control on a unix socket\n"
 "  --forward-uds PATH        also listen for forwards on a unix socket\n"
+"  --host-uds PREFIX         bind streams to unix PREFIX_<port>, not vsock CID 2\n"
+"  --host-address ADDR       host services address on lo (" KEEL_HOST_ADDRESS "), \"\" for none\n"
+"  --dns-address ADDR        DNS server address on lo (" KEEL_DNS_ADDRESS "), \"\" for none\n"
 "  --run-dir DIR             init's status directory (/run/keel)\n"
 "  --docker-sock PATH        (/run/docker.sock)\n"
 "  --containerd-sock PATH    (/run/containerd/containerd.sock)\n"
@@ -44,7 +48,7 @@ static const char usage[] =
 "Readiness: with KEEL_READY_FD set, \"READY\\n\" is written to that fd once\n"
 "the listeners are up.\n";
 
-enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_RUN, O_DOCKER,
+enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_HUDS, O_HADDR, O_DADDR, O_RUN, O_DOCKER,
        O_CTRD, O_VARLIB, O_SHARE, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_RTO, O_ITO,
        O_THR, O_DEBUG, O_HELP };
 
@@ -55,6 +59,9 @@ static const struct option opts[] = {
 	{ "allow-any-cid", no_argument, 0, O_ANYCID },
 	{ "control-uds", required_argument, 0, O_CUDS },
 	{ "forward-uds", required_argument, 0, O_FUDS },
+	{ "host-uds", required_argument, 0, O_HUDS },
+	{ "host-address", required_argument, 0, O_HADDR },
+	{ "dns-address", required_argument, 0, O_DADDR },
 	{ "run-dir", required_argument, 0, O_RUN },
 	{ "docker-sock", required_argument, 0, O_DOCKER },
 	{ "containerd-sock", required_argument, 0, O_CTRD },
@@ -91,7 +98,8 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		.vsock = true, .control_port = 1024, .forward_port = 1025,
 		.run_dir = "/run/keel", .docker_sock = "/run/docker.sock",
 		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
-		.share_root = "/mnt/host", .init_pid = 1, .max_frame = FRAME_MAX_DEFAULT,
+		.share_root = "/mnt/host", .init_pid = 1,
+		.host_address = KEEL_HOST_ADDRESS, .dns_address = KEEL_DNS_ADDRESS, .max_frame = FRAME_MAX_DEFAULT,
 		.max_control = 256, .max_forward = 1024, .read_timeout_ms = 10000,
 		.idle_timeout_ms = 300000, .time_threshold_ms = TIMESYNC_DEFAULT_THRESHOLD_MS,
 	};
@@ -105,6 +113,9 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case O_ANYCID: c->allow_any_cid = true; break;
 		case O_CUDS: c->control_uds = optarg; break;
 		case O_FUDS: c->forward_uds = optarg; break;
+		case O_HUDS: c->host_uds = optarg; break;
+		case O_HADDR: c->host_address = optarg; break;
+		case O_DADDR: c->dns_address = optarg; break;
 		case O_RUN: c->run_dir = optarg; break;
 		case O_DOCKER: c->docker_sock = optarg; break;
 		case O_CTRD: c->containerd_sock = optarg; break;
