@@ -71,6 +71,9 @@ struct agent {
 	unsigned nlis;
 	struct link ctl, fwd, zombies;
 	unsigned n_ctl, n_fwd;
+	struct link binds;               /* bind.c: guest listeners */
+	unsigned n_binds;
+	uint64_t next_bind_id;
 	struct docker_probe probe;
 	struct port_watch watch;
 	struct dispatch_ctx dctx;

@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 	list_init(&a.ctl);
 	list_init(&a.fwd);
 	list_init(&a.zombies);
+	list_init(&a.binds);
 	a.probe.ev.fd = -1;
 	a.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a.epfd < 0 || (e = setup_signals(&a)) < 0) {
