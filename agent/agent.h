@@ -9,6 +9,7 @@
 #include "ports.h"
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct agent_config {
@@ -40,11 +41,12 @@ struct ev {
 	void (*fn)(struct agent *a, struct ev *e, uint32_t events);
 };
 
-/* The head of both connection kinds: on close a connection moves from its
+/* The head of everything that owns a struct ev: on close it moves from its
  * list to agent.zombies and is freed after the current batch of events. */
+enum conn_kind { CONN_CTL, CONN_FWD, CONN_BIND };
 struct conn_hdr {
 	struct link link;
-	bool is_fwd;
+	enum conn_kind kind;
 };
 
 struct docker_probe {
@@ -109,6 +111,33 @@ struct fwd_conn;
 void fwd_accept(struct agent *a, int fd);
 void fwd_sweep(struct agent *a, uint64_t now);
 void fwd_free(struct fwd_conn *f);
+/* A bind stream: dial host, send hdr, then relay with guest_fd (an accepted
+ * connection, or for udp a socket connected to one guest peer whose first
+ * datagram is first). On success guest_fd belongs to the forward. */
+struct fwd_outbound {
+	const struct sockaddr *host;
+	socklen_t host_len;
+	int guest_fd;
+	bool udp;
+	uint64_t bind_id;
+	const uint8_t *hdr, *first;
+	size_t hdr_len, first_len;
+};
+int fwd_outbound(struct agent *a, const struct fwd_outbound *o);
+
+/* bind.c: guest listeners whose connections go to the host (BindRequest) */
+struct bind;
+void bind_free(struct bind *b);
+void bind_note_failure(struct agent *a, uint64_t id);
+/* Drop every bind the control connection made (it closed). */
+void bind_drop_owner(struct agent *a, const struct ctl_conn *owner);
+bool bind_owned_by(const struct agent *a, const struct ctl_conn *owner);
+/* dispatch_ops for Bind, Unbind and ListBinds; ctx is the agent. */
+int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__Bind **out,
+		char *err, size_t errlen);
+int bind_op_remove(void *ctx, const Keel__UnbindRequest *rq, struct arena *ar,
+		   Keel__BindList *out);
+int bind_op_list(void *ctx, struct arena *ar, Keel__BindList *out);
 
 /* probe.c: dockerd /_ping and containerd, without blocking the loop */
 #define PROBE_FRESH_MS 1000

@@ -49,6 +49,7 @@ static void ctl_close(struct agent *a, struct ctl_conn *c)
 	ev_del(a, &c->ev);
 	if (c->watching)
 		a->watch.watchers--;   /* loop.c releases the scan when none is left */
+	bind_drop_owner(a, c);
 	list_del(&c->h.link);
 	list_add(&a->zombies, &c->h.link);
 	a->n_ctl--;
@@ -293,7 +294,7 @@ void ctl_sweep(struct agent *a, uint64_t now)
 
 	list_each(&a->ctl, it, nx) {
 		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
-		bool busy = c->watching || c->nwaits > 0;
+		bool busy = c->watching || c->nwaits > 0 || bind_owned_by(a, c);
 		if ((c->closing && now - c->closing_ms >= CLOSING_GRACE_MS) ||
 		    (c->partial_ms && now - c->partial_ms >= a->cfg.read_timeout_ms) ||
 		    (c->stall_ms && now - c->stall_ms >= a->cfg.idle_timeout_ms) ||

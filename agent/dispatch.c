@@ -251,6 +251,44 @@ static void do_net_config(struct dispatch_ctx *d, const Keel__NetConfigRequest *
 							 *err ? ": " : "", err));
 }
 
+static void do_bind(struct dispatch_ctx *d, const Keel__BindRequest *rq,
+		    struct arena *a, Keel__Response *resp)
+{
+	char err[256] = "";
+	Keel__Bind *b = NULL;
+	int e = d->ops->bind ? d->ops->bind(d->ops_ctx, rq, a, &b, err, sizeof(err)) : -ENOSYS;
+
+	if (e < 0) {
+		dispatch_error(a, resp, -e, arena_printf(a, "bind: %s%s%s", strerror(-e),
+							 *err ? ": " : "", err));
+		return;
+	}
+	resp->body_case = KEEL__RESPONSE__BODY_BIND;
+	resp->bind = b;
+}
+
+static void do_binds(struct dispatch_ctx *d, const Keel__UnbindRequest *rq,
+		     struct arena *a, Keel__Response *resp)
+{
+	Keel__BindList *bl = arena_alloc(a, sizeof(*bl));
+	int e;
+
+	if (!bl)
+		return;
+	keel__bind_list__init(bl);
+	if (rq)
+		e = d->ops->unbind ? d->ops->unbind(d->ops_ctx, rq, a, bl) : -ENOSYS;
+	else
+		e = d->ops->list_binds ? d->ops->list_binds(d->ops_ctx, a, bl) : -ENOSYS;
+	if (e < 0) {
+		dispatch_error(a, resp, -e, arena_printf(a, "%s: %s", rq ? "unbind" : "binds",
+							 e == -ENOENT ? "no such bind" : strerror(-e)));
+		return;
+	}
+	resp->body_case = KEEL__RESPONSE__BODY_BINDS;
+	resp->binds = bl;
+}
+
 void dispatch_request(struct dispatch_ctx *d, const Keel__Request *req,
 		      struct arena *a, Keel__Response *resp)
 {
@@ -283,6 +321,15 @@ void dispatch_request(struct dispatch_ctx *d, const Keel__Request *req,
 		break;
 	case KEEL__REQUEST__BODY_NET_CONFIG:
 		do_net_config(d, req->net_config, a, resp);
+		break;
+	case KEEL__REQUEST__BODY_BIND:
+		do_bind(d, req->bind, a, resp);
+		break;
+	case KEEL__REQUEST__BODY_UNBIND:
+		do_binds(d, req->unbind, a, resp);
+		break;
+	case KEEL__REQUEST__BODY_LIST_BINDS:
+		do_binds(d, NULL, a, resp);
 		break;
 	default:
 		/* No body: empty, or a request type of a newer minor version that

@@ -21,6 +21,13 @@ struct dispatch_ops {
 	/* A fresh scan (ListPorts) / the watch snapshot (WatchPorts): an owned
 	 * set the dispatcher frees. */
 	int (*ports)(void *ctx, bool watch, struct port_set *out);
+	/* Bind, Unbind, ListBinds (NULL: not supported). Replies go in ar;
+	 * bind's err gets a human reason on failure. */
+	int (*bind)(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__Bind **out,
+		    char *err, size_t errlen);
+	int (*unbind)(void *ctx, const Keel__UnbindRequest *rq, struct arena *ar,
+		      Keel__BindList *out);
+	int (*list_binds)(void *ctx, struct arena *ar, Keel__BindList *out);
 };
 
 struct dispatch_ctx {

@@ -6,7 +6,13 @@
  * on the other side (half-close); an error on either side closes both.
  *
  * UDP rides the stream as datagrams each prefixed by a 2-byte big-endian
- * length, in both directions. */
+ * length, in both directions.
+ *
+ * The same connection carries bind streams the other way (fwd_outbound):
+ * there the agent dials the host, sends a BindConnect header instead of
+ * reading a request, and the target is a guest connection bind.c accepted
+ * (or a UDP socket connected to one guest peer). The stream side is always
+ * `cli`, so the UDP framing code serves both. */
 #include "agent.h"
 #include "clock.h"
 #include "frame.h"
@@ -28,6 +34,8 @@
 #define FWD_REQ_MAX 1024          /* a ForwardRequest is small */
 #define UDP_BUF (65535u + 2u)
 #define FWD_ROUNDS 8               /* bounded work per wakeup, for fairness */
+#define UDP_FLOW_IDLE_MS 60000     /* a bind's UDP flow with no datagram ends */
+#define HDR_MAX 256                /* a BindConnect frame */
 
 enum fwd_state { FWD_REQ, FWD_CONNECTING, FWD_RELAY };
 
@@ -42,6 +50,11 @@ struct fwd_conn {
 	struct ev cli, tgt;
 	enum fwd_state state;
 	bool udp, dead;
+	bool outbound;            /* a bind stream: we dialled cli, tgt is the guest's */
+	uint64_t bind_id;         /* outbound: whose failures to count */
+	uint8_t hdr[HDR_MAX];     /* outbound: sent once cli is connected */
+	size_t hdr_len;
+	uint64_t active_ms;       /* outbound UDP: last datagram */
 	struct frame_reader rd;
 	uint64_t deadline_ms;     /* request and connect must finish by then */
 	struct relay_dir up, down;   /* streams. up: client -> target */
@@ -101,7 +114,10 @@ static void respond(struct fwd_conn *f, int err)
 
 static void fail(struct agent *a, struct fwd_conn *f, int err)
 {
-	respond(f, err);
+	if (f->outbound)
+		bind_note_failure(a, f->bind_id);
+	else
+		respond(f, err);
 	fwd_close(a, f);
 }
 
@@ -162,11 +178,20 @@ static void start_relay(struct agent *a, struct fwd_conn *f)
 {
 	int e;
 
-	if ((e = dirs_setup(f)) < 0) {
+	/* Bind streams set up their directions before dialling. */
+	if (!f->outbound && (e = dirs_setup(f)) < 0) {
 		fail(a, f, -e);
 		return;
 	}
-	respond(f, 0);
+	if (f->outbound) {
+		/* A fresh stream takes a short frame at once, as respond() assumes. */
+		if (send(f->cli.fd, f->hdr, f->hdr_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)f->hdr_len) {
+			fail(a, f, EIO);
+			return;
+		}
+	} else {
+		respond(f, 0);
+	}
 	f->state = FWD_RELAY;
 	update(a, f);
 }
@@ -239,8 +264,9 @@ static void connected(struct agent *a, struct fwd_conn *f)
 {
 	int err = 0;
 	socklen_t l = sizeof(err);
+	int fd = f->outbound ? f->cli.fd : f->tgt.fd;
 
-	if (getsockopt(f->tgt.fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		err = errno;
 	if (err) {
 		fail(a, f, err);
@@ -336,6 +362,7 @@ static void relay(struct agent *a, struct fwd_conn *f, uint32_t events)
 	int r1, r2;
 
 	if (f->udp) {
+		f->active_ms = mono_ms();
 		r1 = udp_up(&f->uup, f->cli.fd, f->tgt.fd);
 		r2 = r1 < 0 ? 0 : udp_down(&f->udown, f->tgt.fd, f->cli.fd);
 	} else {
@@ -364,10 +391,10 @@ static void on_event(struct agent *a, struct fwd_conn *f, bool is_cli, uint32_t 
 			read_request(a, f);
 		break;
 	case FWD_CONNECTING:
-		if (is_cli)
-			fwd_close(a, f);   /* the client went away while we dialled */
-		else
+		if (is_cli == f->outbound)
 			connected(a, f);
+		else
+			fail(a, f, ECONNABORTED);   /* the other side went away while we dialled */
 		break;
 	case FWD_RELAY:
 		relay(a, f, events);
@@ -385,22 +412,87 @@ static void on_tgt(struct agent *a, struct ev *e, uint32_t events)
 	on_event(a, of_tgt(e), false, events);
 }
 
-void fwd_accept(struct agent *a, int fd)
+static struct fwd_conn *fwd_new(struct agent *a, int cli)
 {
 	struct fwd_conn *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	relay_dir_init(&f->up);
+	relay_dir_init(&f->down);
+	f->h.kind = CONN_FWD;
+	f->cli.fd = cli;
+	f->cli.fn = on_cli;
+	f->tgt.fd = -1;
+	f->tgt.fn = on_tgt;
+	f->deadline_ms = mono_ms() + a->cfg.read_timeout_ms;
+	return f;
+}
+
+int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
+{
+	struct fwd_conn *f;
+	int fd, e;
+
+	if (o->hdr_len > HDR_MAX || o->first_len > UDP_BUF - 2)
+		return -EINVAL;
+	fd = socket(o->host->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, o->host, o->host_len) < 0 && errno != EINPROGRESS) {
+		e = errno == EAGAIN ? -ECONNREFUSED : -errno;
+		close(fd);
+		return e;
+	}
+	f = fwd_new(a, fd);
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	f->outbound = true;
+	f->udp = o->udp;
+	f->bind_id = o->bind_id;
+	memcpy(f->hdr, o->hdr, o->hdr_len);
+	f->hdr_len = o->hdr_len;
+	f->active_ms = mono_ms();
+	f->tgt.fd = o->guest_fd;
+	f->state = FWD_CONNECTING;
+	if ((e = dirs_setup(f)) < 0)
+		goto free_conn;
+	if (o->udp && o->first_len) {
+		/* The datagram that made the flow goes first, framed. */
+		f->udown.buf[0] = (uint8_t)(o->first_len >> 8);
+		f->udown.buf[1] = (uint8_t)o->first_len;
+		memcpy(f->udown.buf + 2, o->first, o->first_len);
+		f->udown.pending = o->first_len + 2;
+	}
+	if ((e = ev_add(a, &f->cli, EPOLLOUT)) < 0)
+		goto free_conn;
+	if ((e = ev_add(a, &f->tgt, 0)) < 0) {
+		ev_del(a, &f->cli);
+		f->tgt.fd = -1;   /* the caller still owns guest_fd */
+		fwd_free(f);
+		return e;
+	}
+	list_add(&a->fwd, &f->h.link);
+	a->n_fwd++;
+	return 0;
+free_conn:
+	f->tgt.fd = -1;
+	close(fd);
+	fwd_free(f);
+	return e;
+}
+
+void fwd_accept(struct agent *a, int fd)
+{
+	struct fwd_conn *f = fwd_new(a, fd);
 
 	if (!f) {
 		close(fd);
 		return;
 	}
-	relay_dir_init(&f->up);
-	relay_dir_init(&f->down);
-	f->h.is_fwd = true;
-	f->cli.fd = fd;
-	f->cli.fn = on_cli;
-	f->tgt.fd = -1;
 	frame_reader_init(&f->rd, FWD_REQ_MAX);
-	f->deadline_ms = mono_ms() + a->cfg.read_timeout_ms;
 	if (ev_add(a, &f->cli, EPOLLIN) < 0) {
 		close(fd);
 		fwd_free(f);
@@ -418,5 +510,7 @@ void fwd_sweep(struct agent *a, uint64_t now)
 		struct fwd_conn *f = list_entry(it, struct fwd_conn, h.link);
 		if (f->state != FWD_RELAY && now >= f->deadline_ms)
 			fail(a, f, ETIMEDOUT);
+		else if (f->outbound && f->udp && now - f->active_ms >= UDP_FLOW_IDLE_MS)
+			fwd_close(a, f);
 	}
 }

@@ -73,10 +73,11 @@ static void free_zombies(struct agent *a)
 	list_each(&a->zombies, it, nx) {
 		struct conn_hdr *h = list_entry(it, struct conn_hdr, link);
 		list_del(it);
-		if (h->is_fwd)
-			fwd_free((struct fwd_conn *)h);
-		else
-			ctl_free((struct ctl_conn *)h);
+		switch (h->kind) {
+		case CONN_CTL: ctl_free((struct ctl_conn *)h); break;
+		case CONN_FWD: fwd_free((struct fwd_conn *)h); break;
+		case CONN_BIND: bind_free((struct bind *)h); break;
+		}
 	}
 }
 

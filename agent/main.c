@@ -196,6 +196,7 @@ static int op_netconf(void *ctx, const struct netconf *nc, char *err, size_t err
 static const struct dispatch_ops agent_ops = {
 	.set_time = op_settime, .mount = op_mount, .umount = op_umount,
 	.netconf = op_netconf, .ports = watch_ports,
+	.bind = bind_op_add, .unbind = bind_op_remove, .list_binds = bind_op_list,
 };
 
 static void on_signal(struct agent *a, struct ev *e, uint32_t events)

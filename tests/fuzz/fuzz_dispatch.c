@@ -47,7 +47,52 @@ static int f_ports(void *c, bool watch, struct port_set *out)
 	return 0;
 }
 
-static const struct dispatch_ops ops = { f_settime, f_mount, f_umount, f_netconf, f_ports };
+/* Bind ops echo the request back, so untrusted strings reach the reply. */
+static int f_bind(void *c, const Keel__BindRequest *rq, struct arena *ar, Keel__Bind **out,
+		  char *err, size_t n)
+{
+	Keel__Bind *b = arena_alloc(ar, sizeof(*b));
+
+	(void)c;
+	if (rq->port == 0 || rq->port > 65535) {
+		snprintf(err, n, "port %u", rq->port);
+		return -EINVAL;
+	}
+	if (!b)
+		return -ENOMEM;
+	keel__bind__init(b);
+	b->id = 1;
+	b->transport = rq->transport;
+	b->address = arena_strdup(ar, rq->address);
+	b->port = rq->port;
+	b->host_port = rq->host_port;
+	b->host_target = arena_strdup(ar, rq->host_target);
+	*out = b;
+	return 0;
+}
+static int f_unbind(void *c, const Keel__UnbindRequest *rq, struct arena *ar, Keel__BindList *out)
+{
+	(void)c; (void)ar; (void)out;
+	return rq->id == 7 ? 0 : -ENOENT;
+}
+static int f_list_binds(void *c, struct arena *ar, Keel__BindList *out)
+{
+	Keel__BindRequest rq = KEEL__BIND_REQUEST__INIT;
+	Keel__Bind *b = NULL;
+	char err[16];
+
+	rq.port = 1;
+	out->binds = arena_alloc(ar, sizeof(*out->binds));
+	if (!out->binds || f_bind(c, &rq, ar, &b, err, sizeof(err)) < 0)
+		return -ENOMEM;
+	out->binds[out->n_binds++] = b;
+	return 0;
+}
+
+static const struct dispatch_ops ops = {
+	.set_time = f_settime, .mount = f_mount, .umount = f_umount, .netconf = f_netconf,
+	.ports = f_ports, .bind = f_bind, .unbind = f_unbind, .list_binds = f_list_binds,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -28,7 +28,10 @@ static int f_netconf(void *c, const struct netconf *nc, char *err, size_t n)
 	return -ENODEV;
 }
 static int f_ports(void *c, bool w, struct port_set *out) { (void)c; (void)w; out->n = 0; out->v = NULL; return 0; }
-static const struct dispatch_ops ops = { f_settime, f_mount, f_umount, f_netconf, f_ports };
+static const struct dispatch_ops ops = {
+	.set_time = f_settime, .mount = f_mount, .umount = f_umount, .netconf = f_netconf,
+	.ports = f_ports,   /* no bind ops: Bind must answer ENOSYS */
+};
 
 static char dir[] = "/tmp/keel-unit-XXXXXX";
 static char status_path[256], mountinfo_path[256];
@@ -180,6 +183,8 @@ TEST(dispatch_errors)
 	static const uint8_t garbage[] = { 0xff, 0xff, 0xff };
 	static const uint8_t mount_out[] = { 0x08, 7, 0x82, 0x01, 8, 0x0a, 1, 't', 0x12, 3, '/', 'e', 't' };
 	static const uint8_t net[] = { 0x08, 8, 0x92, 0x01, 6, 0x0a, 4, 'e', 't', 'h', '9' };
+	static const uint8_t bind[] = { 0x08, 9, 0x9a, 0x01, 2, 0x18, 80 };     /* port 80 */
+	static const uint8_t list_binds[] = { 0x08, 10, 0xaa, 0x01, 0 };
 
 	arena_init(&a);
 	r = run(NULL, 0, &a, &rc);
@@ -195,6 +200,12 @@ TEST(dispatch_errors)
 	CHECK(rc == 0 && r.id == 7 && r.error && r.error->code == EINVAL);
 	r = run(net, sizeof(net), &a, &rc);
 	CHECK(rc == 0 && r.error && r.error->code == ENODEV && strstr(r.error->message, "no such link eth9"));
+	/* An agent without bind ops (the fuzzer's and this one) says so. */
+	r = run(bind, sizeof(bind), &a, &rc);
+	CHECK(rc == 0 && r.id == 9 && r.error && r.error->code == ENOSYS && !r.bind);
+	CHECK(strncmp(r.error->message, "bind: ", 6) == 0);
+	r = run(list_binds, sizeof(list_binds), &a, &rc);
+	CHECK(rc == 0 && r.id == 10 && r.error && r.error->code == ENOSYS && !r.binds);
 	arena_free(&a);
 }
 
