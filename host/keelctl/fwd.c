@@ -36,8 +36,7 @@ struct job {
 	const char *guest_path;
 };
 
-/* Relay until both directions end or either side fails. */
-static void relay_fds(int a, int b)
+void fwd_relay(int a, int b)
 {
 	struct relay_dir up, down;
 	struct pollfd p[2];
@@ -84,7 +83,7 @@ static void *job_run(void *arg)
 		else
 			fprintf(stderr, "keelctl: forward to guest port %u: %s\n", j->guest_port, err);
 	} else {
-		relay_fds(j->host_fd, fd);
+		fwd_relay(j->host_fd, fd);
 		close(fd);
 	}
 	close(j->host_fd);
@@ -92,22 +91,28 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* A detached relay thread for j (which it frees); j is freed here when no
- * thread can be started. */
-static void spawn_job(struct job *j)
+int fwd_spawn(void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t at;
 	pthread_t th;
-	int host_fd = j->host_fd;
+	int e;
 
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, 256 << 10);
-	if (pthread_create(&th, &at, job_run, j) != 0) {
-		close(host_fd);
+	e = pthread_create(&th, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return -e;
+}
+
+/* A detached relay thread for j (which it frees); j is freed here when no
+ * thread can be started. */
+static void spawn_job(struct job *j)
+{
+	if (fwd_spawn(job_run, j) < 0) {
+		close(j->host_fd);
 		free(j);
 	}
-	pthread_attr_destroy(&at);
 }
 
 static void spawn(const struct target *t, int host_fd, const char *addr, unsigned port)
@@ -235,12 +240,10 @@ static void announce_unix(const struct fwd_opts *o, const struct unix_fwd *u)
 	fflush(stdout);
 }
 
-int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
+int fwd_exit_signalfd(void)
 {
-	struct unix_listener l;
-	struct pollfd p[2];
 	sigset_t sigs;
-	int sfd, e;
+	int sfd;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -248,8 +251,18 @@ int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	return sfd < 0 ? -errno : sfd;
+}
+
+int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
+{
+	struct unix_listener l;
+	struct pollfd p[2];
+	int sfd, e;
+
+	sfd = fwd_exit_signalfd();
 	if (sfd < 0) {
-		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(errno));
+		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));
 		return EXIT_CONNECT;
 	}
 	e = unix_listen(u->host_path, u->mode, u->gid, &l);
@@ -278,9 +291,8 @@ int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
 /* --- UDP publishing ----------------------------------------------------------
  * One forward stream (TRANSPORT_UDP, 2-byte framed datagrams) per host peer
  * address and port; a thread per flow carries the replies back with sendto
- * on the shared host socket. A flow idle for UDP_FLOW_IDLE_S ends. */
+ * on the shared host socket. A flow idle for FWD_UDP_IDLE_S ends. */
 #define UDP_FLOWS_MAX 256
-#define UDP_FLOW_IDLE_S 60
 
 struct udp_flow {
 	bool used;
@@ -292,21 +304,34 @@ struct udp_flow {
 static struct udp_flow flows[UDP_FLOWS_MAX];
 static pthread_mutex_t flows_lock = PTHREAD_MUTEX_INITIALIZER;
 
+int fwd_dgram_read(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t *n)
+{
+	int e = fd_read_exact(stream, buf, 2);
+
+	if (e < 0)
+		return e;
+	*n = (size_t)buf[0] << 8 | buf[1];
+	return fd_read_exact(stream, buf + 2, *n);
+}
+
+int fwd_dgram_write(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t n)
+{
+	if (n > FWD_DGRAM_BUF - 2)
+		return -EMSGSIZE;
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	return fd_write_all(stream, buf, n + 2);
+}
+
 static void *udp_flow_run(void *arg)
 {
 	struct udp_flow *f = arg;
-	uint8_t buf[65537];
+	uint8_t buf[FWD_DGRAM_BUF];
 	struct pollfd p = { f->stream, POLLIN, 0 };
+	size_t n;
 
-	while (poll(&p, 1, UDP_FLOW_IDLE_S * 1000) > 0) {
-		size_t n;
-		if (fd_read_exact(f->stream, buf, 2) < 0)
-			break;
-		n = (size_t)buf[0] << 8 | buf[1];
-		if (fd_read_exact(f->stream, buf + 2, n) < 0)
-			break;
+	while (poll(&p, 1, FWD_UDP_IDLE_S * 1000) > 0 && fwd_dgram_read(f->stream, buf, &n) == 0)
 		sendto(f->host_fd, buf + 2, n, 0, (struct sockaddr *)&f->peer, f->peer_len);
-	}
 	pthread_mutex_lock(&flows_lock);
 	close(f->stream);
 	f->used = false;
@@ -363,7 +388,7 @@ static struct udp_flow *udp_flow_get(const struct target *t, int host_fd, const 
 
 static void udp_datagram(const struct target *t, int host_fd, const char *addr, unsigned port)
 {
-	uint8_t buf[65537];
+	uint8_t buf[FWD_DGRAM_BUF];
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	ssize_t n = recvfrom(host_fd, buf + 2, sizeof(buf) - 2, MSG_DONTWAIT,
@@ -375,9 +400,7 @@ static void udp_datagram(const struct target *t, int host_fd, const char *addr, 
 	f = udp_flow_get(t, host_fd, addr, port, &peer, plen);
 	if (!f)
 		return;
-	buf[0] = (uint8_t)(n >> 8);
-	buf[1] = (uint8_t)n;
-	if (fd_write_all(f->stream, buf, (size_t)n + 2) < 0)
+	if (fwd_dgram_write(f->stream, buf, (size_t)n) < 0)
 		shutdown(f->stream, SHUT_RDWR);
 }
 

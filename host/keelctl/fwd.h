@@ -3,6 +3,8 @@
 #define KEELCTL_FWD_H
 #include "conn.h"
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct fwd_opts {
@@ -25,6 +27,23 @@ struct unix_fwd {
  * SIGHUP); each connection gets its own forward stream to the guest unix
  * socket u->guest_path. Returns an exit code. */
 int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u);
+
+/* Pieces `keelctl bind` shares with the forwards. */
+/* Relay bytes both ways (proto/relay.c) until both directions end or either
+ * side fails; half-close is carried. Blocks; the fds stay open. */
+void fwd_relay(int a, int b);
+/* Run fn(arg) on a detached thread with a small stack; -errno. */
+int fwd_spawn(void *(*fn)(void *), void *arg);
+/* Block SIGINT, SIGTERM and SIGHUP (call before any thread exists) and
+ * return a signalfd for them, or -errno. */
+int fwd_exit_signalfd(void);
+/* Datagrams on a stream: each a 2-byte big-endian length, then the bytes.
+ * Buffers have 2 bytes of header room: the datagram is at buf + 2. */
+#define FWD_DGRAM_BUF 65537u
+#define FWD_UDP_IDLE_S 60             /* a UDP flow idle this long ends */
+int fwd_dgram_read(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t *n);
+int fwd_dgram_write(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t n);
+
 /* Follow WatchPorts and publish guest TCP listeners and UDP sockets on
  * bind_addr. */
 int cmd_publish_run(const struct fwd_opts *o, const char *bind_addr);

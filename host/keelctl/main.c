@@ -1,5 +1,6 @@
 /* host/keelctl/main.c: keelctl, the host's client of keel-agent. */
 #include "conn.h"
+#include "bind.h"
 #include "bindd_proto.h"
 #include "exitcodes.h"
 #include "frame.h"
@@ -40,6 +41,12 @@ static const char usage[] =
 "                              serve a host unix socket that reaches a guest one\n"
 "  publish --auto [--bind ADDR] [--bindd PATH]\n"
 "                              publish guest TCP and UDP ports on the host\n"
+"  bind [--udp] [--host-port N] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
+"                              a guest listener whose connections reach a host\n"
+"                              address (containers reach host services)\n"
+"  binds                       list the agent's binds\n"
+"  unbind ID | unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
+"                              remove a bind\n"
 "  time-sync [--threshold-ms N] [--offset-ms N]\n"
 "                              send the host clock; the guest steps if off\n"
 "  shutdown | reboot           ask the guest's init to power off / reboot\n"
@@ -66,6 +73,20 @@ static const struct cmd_help helps[] = {
 			  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
 			  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
 	{ "publish", "usage: keelctl publish --auto [--bind ADDR] [--bindd PATH]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1). A port below 1024 the host refuses (no privilege) is asked of\nkeel-bindd at PATH (default " BINDD_SOCKET_DEFAULT ");\nwithout keel-bindd, or when it refuses, the port is skipped and the reason\nreported. Reconnects when the agent goes away.\n" },
+	{ "bind", "usage: keelctl bind [--udp] [--host-port N] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
+		  "Asks the agent to listen on GUESTADDR:GUESTPORT in the guest (default address\n"
+		  "192.168.65.254, which host.keel.internal names) and carries each guest TCP\n"
+		  "connection (--udp: each guest peer's datagrams) to HOSTADDR:HOSTPORT on the\n"
+		  "host over its own stream. Streams arrive on vsock port N (--vsock) or the unix\n"
+		  "socket PATH_N (--uds/--hybrid PATH, mode 0600); N defaults to the first free\n"
+		  "port from 49152. The bind lasts while this runs; when the agent goes away it\n"
+		  "is made again. Exit 1 when the agent refuses (e.g. the guest port is taken).\n"
+		  "Example: keelctl bind 5432 127.0.0.1:5432\n" },
+	{ "binds", "usage: keelctl binds\nLists the agent's binds: id, transport, guest address, host port, target,\nstreams opened and streams the host side did not take.\n" },
+	{ "unbind", "usage: keelctl unbind ID\n       keelctl unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
+		    "Removes a bind by id, or by guest address and port (a bare number is an id;\n"
+		    "write :PORT, or give --tcp/--udp, for a port on the default address).\n"
+		    "Prints what was removed; exit 1 when nothing matched.\n" },
 	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
 	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
 	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
@@ -391,6 +412,104 @@ static int cmd_publish(int argc, char **argv)
 	return cmd_publish_run(&o, bind_addr);
 }
 
+static int cmd_bind(int argc, char **argv)
+{
+	struct bind_spec s = { .transport = KEEL__TRANSPORT__TRANSPORT_TCP };
+	const char *pos[2];
+	unsigned long v;
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--udp") == 0)
+			s.transport = KEEL__TRANSPORT__TRANSPORT_UDP;
+		else if (strcmp(argv[i], "--host-port") == 0 && i + 1 < argc &&
+			 parse_uint(argv[i + 1], UINT32_MAX - 1, &v) && v > 0)
+			s.host_port = (unsigned)v, i++;
+		else if (argv[i][0] != '-' && npos < 2)
+			pos[npos++] = argv[i];
+		else
+			return usage_err("bind: unexpected argument");
+	}
+	if (npos != 2)
+		return usage_err("bind needs [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT");
+	if (!bind_parse_addr_port(pos[0], s.guest_addr, sizeof(s.guest_addr), &s.guest_port))
+		return usage_err("bind: bad [GUESTADDR:]GUESTPORT");
+	if (!strchr(pos[1], ':') ||
+	    !bind_parse_addr_port(pos[1], s.target_host, sizeof(s.target_host), &s.target_port))
+		return usage_err("bind: bad HOSTADDR:HOSTPORT");
+	return cmd_bind_run(&tgt, json_out, &s);
+}
+
+static int cmd_binds(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__ListBindsRequest l = KEEL__LIST_BINDS_REQUEST__INIT;
+	Keel__Response *resp;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		return usage_err("binds takes no argument");
+	req.body_case = KEEL__REQUEST__BODY_LIST_BINDS;
+	req.list_binds = &l;
+	if ((rc = call(&req, &resp)))
+		return rc;
+	show_binds(json_out, "binds", resp->body_case == KEEL__RESPONSE__BODY_BINDS ? resp->binds : NULL);
+	keel__response__free_unpacked(resp, NULL);
+	return EXIT_OK;
+}
+
+/* ID, or [GUESTADDR]:GUESTPORT; --tcp/--udp make a bare number a port. */
+static int cmd_unbind(int argc, char **argv)
+{
+	Keel__Request req = KEEL__REQUEST__INIT;
+	Keel__UnbindRequest u = KEEL__UNBIND_REQUEST__INIT;
+	Keel__Response *resp;
+	char addr[64] = "";
+	const char *spec = NULL;
+	unsigned long id;
+	unsigned port;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--udp") == 0)
+			u.transport = KEEL__TRANSPORT__TRANSPORT_UDP;
+		else if (strcmp(argv[i], "--tcp") == 0)
+			u.transport = KEEL__TRANSPORT__TRANSPORT_TCP;
+		else if (!spec && argv[i][0] != '-')
+			spec = argv[i];
+		else
+			return usage_err("unbind: unexpected argument");
+	}
+	if (!spec)
+		return usage_err("unbind needs ID or [GUESTADDR]:GUESTPORT");
+	if (!u.transport && !strchr(spec, ':')) {
+		if (!parse_uint(spec, UINT64_MAX, &id) || id == 0)
+			return usage_err("unbind: bad ID");
+		u.id = id;
+	} else {
+		if (!bind_parse_addr_port(spec[0] == ':' ? spec + 1 : spec, addr, sizeof(addr), &port))
+			return usage_err("unbind: bad [GUESTADDR]:GUESTPORT");
+		if (!u.transport)
+			u.transport = KEEL__TRANSPORT__TRANSPORT_TCP;
+		u.address = addr;
+		u.port = port;
+	}
+	req.body_case = KEEL__REQUEST__BODY_UNBIND;
+	req.unbind = &u;
+	if ((rc = call(&req, &resp)))
+		return rc;
+	if (resp->body_case == KEEL__RESPONSE__BODY_BINDS) {
+		if (json_out)
+			show_binds(true, "removed", resp->binds);
+		else
+			for (size_t i = 0; i < resp->binds->n_binds; i++)
+				show_bind_line(stdout, "unbound", resp->binds->binds[i]);
+	}
+	keel__response__free_unpacked(resp, NULL);
+	return EXIT_OK;
+}
+
 static int cmd_time_sync(int argc, char **argv)
 {
 	Keel__Request req = KEEL__REQUEST__INIT;
@@ -509,6 +628,7 @@ static const struct command commands[] = {
 	{ "forward", cmd_forward }, { "forward-unix", cmd_forward_unix }, { "publish", cmd_publish }, { "time-sync", cmd_time_sync },
 	{ "shutdown", cmd_power }, { "reboot", cmd_power }, { "mount", cmd_mount },
 	{ "unmount", cmd_unmount }, { "netconfig", cmd_netconfig },
+	{ "bind", cmd_bind }, { "binds", cmd_binds }, { "unbind", cmd_unbind },
 };
 
 static int parse_vsock(const char *s)

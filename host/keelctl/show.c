@@ -241,3 +241,66 @@ void show_time(bool json, const Keel__SyncTimeResponse *t)
 		printf("drift %.3f ms (guest minus host)%s\n", (double)t->drift_ns / 1e6,
 		       t->stepped ? ", clock stepped" : "");
 }
+
+/* ADDR:PORT, with brackets around an IPv6 address; "" is the agent's default. */
+static void addr_port(char *out, size_t n, const char *addr, unsigned port)
+{
+	const char *a = *addr ? addr : "(default)";
+
+	snprintf(out, n, strchr(a, ':') ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+void show_bind_line(FILE *f, const char *verb, const Keel__Bind *b)
+{
+	char g[128];
+
+	addr_port(g, sizeof(g), b->address, b->port);
+	fprintf(f, "%s %s %s -> %s (id %llu)\n", verb, show_transport(b->transport), g,
+		b->host_target, (unsigned long long)b->id);
+	fflush(f);
+}
+
+void show_bind_json(struct json *j, const Keel__Bind *b)
+{
+	json_obj(j);
+	json_key(j, "id"); json_uint(j, b->id);
+	json_key(j, "transport"); json_str(j, show_transport(b->transport));
+	json_key(j, "address"); json_str(j, b->address);
+	json_key(j, "port"); json_uint(j, b->port);
+	json_key(j, "host_port"); json_uint(j, b->host_port);
+	json_key(j, "host_target"); json_str(j, b->host_target);
+	json_key(j, "connections"); json_uint(j, b->connections);
+	json_key(j, "failures"); json_uint(j, b->failures);
+	json_obj_end(j);
+}
+
+/* --json: one object {"<key>": [bind, ...]}, as `ports --json` prints. */
+void show_binds(bool json, const char *key, const Keel__BindList *bl)
+{
+	size_t n = bl ? bl->n_binds : 0;
+	char g[128];
+
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, key);
+		json_arr(&j);
+		for (size_t i = 0; i < n; i++)
+			show_bind_json(&j, bl->binds[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_end(&j);
+		return;
+	}
+	printf("%-5s %-9s %-46s %9s %-30s %11s %8s\n", "ID", "TRANSPORT", "GUEST", "HOST-PORT",
+	       "TARGET", "CONNECTIONS", "FAILURES");
+	for (size_t i = 0; i < n; i++) {
+		const Keel__Bind *b = bl->binds[i];
+		addr_port(g, sizeof(g), b->address, b->port);
+		printf("%-5llu %-9s %-46s %9u %-30s %11llu %8llu\n", (unsigned long long)b->id,
+		       show_transport(b->transport), g, b->host_port, b->host_target,
+		       (unsigned long long)b->connections, (unsigned long long)b->failures);
+	}
+	fflush(stdout);
+}
