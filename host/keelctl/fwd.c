@@ -36,6 +36,11 @@ struct job {
 	const char *guest_path;
 };
 
+static bool gone(const struct pollfd *p, const struct relay_dir *from)
+{
+	return p->revents & POLLHUP && p->events & POLLIN && !(p->revents & POLLIN) && !from->eof;
+}
+
 void fwd_relay(int a, int b)
 {
 	struct relay_dir up, down;
@@ -60,9 +65,10 @@ void fwd_relay(int a, int b)
 			break;
 		if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL))
 			break;
-		/* HUP with nothing to read: that side is gone entirely. */
-		if ((p[0].revents & POLLHUP && !(p[0].revents & POLLIN) && !up.eof) ||
-		    (p[1].revents & POLLHUP && !(p[1].revents & POLLIN) && !down.eof))
+		/* HUP with nothing to read: that side is gone entirely. POLLIN
+		 * is only reported when asked for: a side we are not reading
+		 * (its bytes wait for the other side) may still hold data. */
+		if (gone(&p[0], &up) || gone(&p[1], &down))
 			break;
 	}
 out:
