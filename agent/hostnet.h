@@ -10,4 +10,10 @@
 /* The agent's DNS server: answers the names above, forwards the rest. */
 #define KEEL_DNS_ADDRESS "192.168.65.7"
 #define KEEL_HOST_NAMES { "host.keel.internal", "host.docker.internal" }
+
+struct agent_config;
+/* Put cfg->host_address/32 and cfg->dns_address/32 on lo (the empty ones
+ * are skipped). A failure (EPERM unprivileged) is logged; the agent goes on
+ * and what needs the address fails on its own when used. */
+void hostnet_setup(const struct agent_config *cfg);
 #endif

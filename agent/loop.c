@@ -3,6 +3,7 @@
  * polls on its own period, and epoll_wait sleeps until the nearest. */
 #include "agent.h"
 #include "clock.h"
+#include "dns.h"
 #include "log.h"
 #include <errno.h>
 #include <signal.h>
@@ -94,6 +95,7 @@ static void timers(struct agent *a)
 	if (now >= a->next_sweep_ms) {
 		ctl_sweep(a, now);
 		fwd_sweep(a, now);
+		dns_sweep(a, now);
 		a->next_sweep_ms = now + agent_sweep_ms(a);
 	}
 }

@@ -1,5 +1,6 @@
 /* agent/main.c: keel-agent's command line, setup and shutdown. */
 #include "agent.h"
+#include "dns.h"
 #include "fd.h"
 #include "frame.h"
 #include "log.h"
@@ -189,8 +190,12 @@ static int op_umount(void *ctx, const char *path)
 
 static int op_netconf(void *ctx, const struct netconf *nc, char *err, size_t errlen)
 {
+	int e = netconf_apply(nc, err, errlen);
+
 	(void)ctx;
-	return netconf_apply(nc, err, errlen);
+	if (e == 0 && nc->ndns > 0)
+		dns_server_set_upstreams(nc);
+	return e;
 }
 
 static const struct dispatch_ops agent_ops = {
@@ -274,6 +279,8 @@ static int apply_net(const char *spec, const char *resolv)
 		log_err("--net %s: %s%s%s", spec, strerror(-e), *err ? ": " : "", err);
 		return e;
 	}
+	if (nc.ndns > 0)
+		dns_server_set_upstreams(&nc);
 	if (nc.ndns > 0 && (e = netconf_write_resolv(&nc, resolv)) < 0)
 		log_err("%s: %s", resolv, strerror(-e));
 	return e;
@@ -315,6 +322,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setup_dispatch(&a);
+	hostnet_setup(&a.cfg);
+	dns_server_start(&a);
 	if (a.cfg.net && apply_net(a.cfg.net, a.resolv_path) < 0)
 		log_warn("network not configured; going on");
 	e = agent_listen(&a);

@@ -187,15 +187,36 @@ int netconf_parse(const char *spec, struct netconf *out)
 
 /* ---- resolv.conf ------------------------------------------------------ */
 
+/* The agent's own DNS server when it runs: listed before the upstreams so
+ * the VM and containers ask it first and fall back to them without it. */
+static char netconf_resolv_first_ns[64];
+
+int netconf_resolv_first(const char *addr)
+{
+	struct netconf_ip ip;
+
+	if (!addr || !addr[0]) {
+		netconf_resolv_first_ns[0] = '\0';
+		return 0;
+	}
+	if (netconf_parse_ip(addr, &ip) < 0 ||
+	    !inet_ntop(ip.family, ip.bytes, netconf_resolv_first_ns, sizeof(netconf_resolv_first_ns)))
+		return -EINVAL;
+	return 0;
+}
+
 int netconf_write_resolv(const struct netconf *nc, const char *path)
 {
-	char buf[64 + 3 * (sizeof("nameserver \n") + INET6_ADDRSTRLEN)];
+	char buf[64 + 4 * (sizeof("nameserver \n") + INET6_ADDRSTRLEN)];
 	struct netconf_ip ip;
 	size_t i, off;
 
 	if (nc->ndns > sizeof(nc->dns) / sizeof(nc->dns[0]))
 		return -EINVAL;
 	off = (size_t)snprintf(buf, sizeof(buf), "# written by keel-agent\n");
+	if (netconf_resolv_first_ns[0])
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "nameserver %s\n",
+					netconf_resolv_first_ns);
 	for (i = 0; i < nc->ndns; i++) {
 		char text[INET6_ADDRSTRLEN];
 
@@ -205,6 +226,8 @@ int netconf_write_resolv(const struct netconf *nc, const char *path)
 		    netconf_parse_ip(nc->dns[i], &ip) < 0 ||
 		    !inet_ntop(ip.family, ip.bytes, text, sizeof(text)))
 			return -EINVAL;
+		if (strcmp(text, netconf_resolv_first_ns) == 0)
+			continue;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "nameserver %s\n", text);
 	}
 	return fd_write_file_atomic(path, buf, off, 0644);
@@ -573,6 +596,45 @@ int netconf_apply(const struct netconf *nc, char *err, size_t errlen)
 		r = netconf_addr_replace(n, ifindex, nc->address, err, errlen);
 	if (r == 0 && nc->gateway[0])
 		r = netconf_route_default(n, ifindex, nc->gateway, err, errlen);
+	mnl_socket_close(n->nl);
+out:
+	free(n);
+	return r;
+}
+
+int netconf_add_local(const char *ifname, const char *cidr, char *err, size_t errlen)
+{
+	struct netconf_nl *n;
+	struct netconf_ip ip;
+	struct nlmsghdr *nlh;
+	unsigned ifindex;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!netconf_valid_ifname(ifname) || netconf_parse_cidr(cidr, &ip) < 0) {
+		netconf_err(err, errlen, "configuration", "malformed interface or address", -EINVAL);
+		return -EINVAL;
+	}
+	ifindex = if_nametoindex(ifname);
+	if (ifindex == 0) {
+		r = -errno;
+		netconf_err(err, errlen, ifname, NULL, r);
+		return r;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r = netconf_nl_open(n);
+	if (r < 0) {
+		netconf_err(err, errlen, "rtnetlink", NULL, r);
+		goto out;
+	}
+	/* CREATE|REPLACE: adding an address already there succeeds, so a
+	 * restarted agent does the same thing again. */
+	nlh = netconf_addr_msg(n, RTM_NEWADDR, ifindex, &ip);
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	r = netconf_transact(n, nlh, "add address", err, errlen);
 	mnl_socket_close(n->nl);
 out:
 	free(n);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# tests/host/agent_dns.sh: the agent's DNS server in its own network and
+# mount namespace (the VM's stand-in): the host and DNS addresses on lo,
+# host.keel.internal / host.docker.internal resolved by glibc's resolver
+# through the resolv.conf the agent wrote, other names forwarded to an
+# upstream (a fixture nameserver inside the namespace) and answered, SERVFAIL
+# without upstream or with the pending table full, malformed datagrams
+# survived.
+. "$(dirname "$0")/agent_lib.sh"
+TOOL=$TOP/tests/host/dns_tool.py
+HOST=192.168.65.254
+DNS=192.168.65.7
+[ "$(id -u)" = 0 ] || { fail "agent_dns: needs root (namespaces)"; exit 0; }
+
+start_agent --debug
+# tool ARGS...: dns_tool.py inside the guest's network namespace.
+tool() { in_guest python3 "$TOOL" "$@"; }
+# resolve NAME: glibc's getent in the guest's network namespace, with the
+# resolv.conf the agent wrote in place of /etc/resolv.conf (in a throwaway
+# mount namespace, so nothing outside the test changes).
+resolve() {
+	in_guest unshare --mount --propagation private sh -c \
+		'mount --bind "$1" /etc/resolv.conf && exec getent ahostsv4 "$2"' sh "$RUN/resolv.conf" "$1"
+}
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+# (a) the addresses on lo
+lo=$(in_guest ip -4 addr show lo)
+check "agent_dns: $HOST/32 on lo" grep -q "inet $HOST/32" <<<"$lo"
+check "agent_dns: $DNS/32 on lo" grep -q "inet $DNS/32" <<<"$lo"
+check "agent_dns: agent log says the DNS server runs" grep -q "dns: serving on $DNS:53" "$TMP/agent.log"
+
+# (f, start) no upstream known yet: only the agent's server is listed
+wait_for 5 test -s "$RUN/resolv.conf"
+check "agent_dns: resolv.conf lists only $DNS before any upstream is known" \
+	test "$(grep '^nameserver' "$RUN/resolv.conf")" = "nameserver $DNS"
+
+# (b) the host names, by glibc's resolver through that resolv.conf
+for name in host.keel.internal host.docker.internal HOST.Keel.Internal host.docker.internal.; do
+	out=$(resolve "$name" 2>&1)
+	check "agent_dns: getent ahostsv4 $name -> $HOST" grep -q "^$HOST " <<<"$out"
+done
+out=$(tool query "$DNS" host.keel.internal AAAA)
+check "agent_dns: AAAA host.keel.internal is NODATA, authoritative ($out)" \
+	test "$(field rcode <<<"$out")/$(field an <<<"$out")/$(field aa <<<"$out")" = "0/0/1"
+
+# (e) unknown name without upstream: SERVFAIL at once, not a timeout
+out=$(tool query "$DNS" example.test)
+ms=$(field ms <<<"$out"); ms=${ms%.*}
+check "agent_dns: no upstream: example.test gets SERVFAIL ($out)" test "$(field rcode <<<"$out")" = 2
+check "agent_dns: no upstream: SERVFAIL in under 1 s (${ms:-?} ms)" test "${ms:-9999}" -lt 1000
+
+# An upstream inside the namespace, given by a NetConfig request.
+in_guest python3 "$TOOL" upstream 127.0.0.1 2>>"$TMP/upstream.log" &
+UPID=$!
+on_exit "kill $UPID 2>/dev/null; wait $UPID 2>/dev/null"
+wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hlun | grep -q '127.0.0.1:53 '" ||
+	fail "agent_dns: fixture upstream did not start: $(cat "$TMP/upstream.log")"
+out=$("${KC[@]}" netconfig --interface lo --dns 127.0.0.1 2>&1)
+check "agent_dns: NetConfig with dns=127.0.0.1 ($out)" test "$out" = configured
+
+# (f) the agent's server first, then the upstream
+ns=$(grep '^nameserver' "$RUN/resolv.conf" | tr '\n' ' ')
+check "agent_dns: resolv.conf is '$DNS' then the upstream ($ns)" \
+	test "$ns" = "nameserver $DNS nameserver 127.0.0.1 "
+
+# (c) forwarded, answered by the upstream, through glibc and raw
+out=$(resolve example.test 2>&1)
+check "agent_dns: getent ahostsv4 example.test -> 10.9.8.7 (forwarded)" grep -q "^10.9.8.7 " <<<"$out"
+out=$(tool query "$DNS" example.test)
+check "agent_dns: raw example.test: upstream's answer, id restored ($out)" \
+	test "$(field rcode <<<"$out")/$(field addrs <<<"$out")/$(field aa <<<"$out")" = "0/10.9.8.7/0"
+out=$(tool query "$DNS" nosuch.test)
+check "agent_dns: upstream's NXDOMAIN passed through ($out)" test "$(field rcode <<<"$out")" = 3
+out=$(resolve host.keel.internal 2>&1)
+check "agent_dns: host.keel.internal still local with an upstream" grep -q "^$HOST " <<<"$out"
+
+# (d) malformed datagrams: a FORMERR where a header was readable, no crash
+out=$(tool junk "$DNS")
+check "agent_dns: label off the end of the datagram gets FORMERR ($out)" test "$out" = formerr=1
+check "agent_dns: agent alive after 1003 malformed datagrams" kill -0 "$AGENT_PID"
+out=$(tool query "$DNS" host.docker.internal)
+check "agent_dns: still answers after the junk ($out)" test "$(field addrs <<<"$out")" = "$HOST"
+
+# The pending table: 512 forwards in flight at most; beyond, SERVFAIL at
+# once. The fixture never answers "drop*" names, so 600 fill it.
+out=$(tool flood "$DNS" 600)
+n=$(field servfail <<<"$out")
+check "agent_dns: pending table full: queries beyond 512 get SERVFAIL ($out)" test "${n:-0}" -ge 1 -a "${n:-0}" -le 88
+out=$(tool query "$DNS" example.test)
+check "agent_dns: table full: a new forward gets SERVFAIL ($out)" test "$(field rcode <<<"$out")" = 2
+# Entries expire after 5 s (swept every 250 ms at most); forwards work again.
+wait_for 9 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net python3 '$TOOL' query '$DNS' example.test | grep -q rcode=0"
+out=$(tool query "$DNS" example.test)
+check "agent_dns: expired forwards freed the table ($out)" test "$(field rcode <<<"$out")" = 0
+
+# A restarted agent keeps the upstream it had written to resolv.conf.
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+check "agent_dns: resolv.conf survives the agent" grep -q "nameserver 127.0.0.1" "$RUN/resolv.conf"
+kill "$UPID" 2>/dev/null; wait "$UPID" 2>/dev/null
+start_agent
+ns=$(grep '^nameserver' "$RUN/resolv.conf" | tr '\n' ' ')
+check "agent_dns: restart keeps the upstream in resolv.conf ($ns)" \
+	test "$ns" = "nameserver $DNS nameserver 127.0.0.1 "

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""tests/host/dns_tool.py: the DNS client and the fixture upstream of
+tests/host/agent_dns.sh and tests/bench/agent_dns.sh (not a test itself).
+
+  upstream ADDR            a UDP nameserver on ADDR:53: example.test A 10.9.8.7,
+                           names starting with "drop" unanswered, others NXDOMAIN
+  query SERVER NAME [TYPE] one query; prints rcode=, an=, aa=, addrs=, ms=
+  junk SERVER              empty, 5 bytes, a label running off the end (FORMERR
+                           expected), then 1000 random datagrams
+  flood SERVER N           N queries for unanswered names at once; prints how
+                           many SERVFAIL came back within 2 s
+  latency SERVER NAME N    median and p99 ms of N sequential A queries
+"""
+import random
+import socket
+import statistics
+import struct
+import sys
+import time
+
+TYPES = {"A": 1, "AAAA": 28, "TXT": 16}
+
+
+def wire(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(qid, name, qtype=1):
+    return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + wire(name) + struct.pack(">HH", qtype, 1)
+
+
+def skip_name(msg, off):
+    while True:
+        n = msg[off]
+        if n == 0:
+            return off + 1
+        if n >= 0xC0:
+            return off + 2
+        off += 1 + n
+
+
+def parse(msg):
+    qid, flags, qd, an, _, _ = struct.unpack(">HHHHHH", msg[:12])
+    off = 12
+    for _ in range(qd):
+        off = skip_name(msg, off) + 4
+    addrs = []
+    for _ in range(an):
+        off = skip_name(msg, off)
+        rtype, _, _, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
+        off += 10
+        if rtype == 1 and rdlen == 4:
+            addrs.append(socket.inet_ntoa(msg[off:off + 4]))
+        off += rdlen
+    return qid, flags, an, addrs
+
+
+def ask(sock, server, name, qtype=1, timeout=2.0):
+    qid = random.randrange(65536)
+    sock.settimeout(timeout)
+    t0 = time.perf_counter()
+    sock.sendto(query(qid, name, qtype), (server, 53))
+    while True:
+        msg, _ = sock.recvfrom(65535)
+        rid, flags, an, addrs = parse(msg)
+        if rid == qid:
+            return flags, an, addrs, (time.perf_counter() - t0) * 1000
+
+
+def cmd_upstream(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 53))
+    while True:
+        msg, peer = s.recvfrom(65535)
+        if len(msg) < 12:
+            continue
+        qid, flags = struct.unpack(">HH", msg[:4])
+        end = skip_name(msg, 12) + 4
+        qname = msg[12:end - 4]
+        qtype = struct.unpack(">H", msg[end - 4:end - 2])[0]
+        labels, off = [], 0
+        while qname[off]:
+            labels.append(qname[off + 1:off + 1 + qname[off]].decode(errors="replace"))
+            off += 1 + qname[off]
+        name = ".".join(labels).lower()
+        if name.startswith("drop"):
+            continue
+        rd = flags & 0x0100
+        if name == "example.test":
+            ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton("10.9.8.7")
+            an = 1 if qtype == 1 else 0
+            rcode = 0
+        else:
+            ans, an, rcode = b"", 0, 3
+        hdr = struct.pack(">HHHHHH", qid, 0x8080 | rd | rcode, 1, an, 0, 0)
+        s.sendto(hdr + msg[12:end] + (ans if an else b""), peer)
+
+
+def cmd_query(server, name, qtype="A"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        flags, an, addrs, ms = ask(s, server, name, TYPES[qtype])
+    except socket.timeout:
+        print("timeout")
+        return 1
+    print("rcode=%d an=%d aa=%d addrs=%s ms=%.1f" % (flags & 0xF, an, (flags >> 10) & 1, ",".join(addrs), ms))
+    return 0
+
+
+def cmd_junk(server):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"", (server, 53))
+    s.sendto(b"\x12\x34\x01\x00\x00", (server, 53))
+    # A label of 60 bytes with 3 left: FORMERR, echoing the id.
+    s.sendto(struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + b"\x3cabc", (server, 53))
+    formerr = False
+    try:
+        while True:
+            msg, _ = s.recvfrom(65535)
+            if msg[:2] == b"\x42\x42" and (msg[3] & 0xF) == 1 and msg[2] & 0x80:
+                formerr = True
+                break
+    except socket.timeout:
+        pass
+    rnd = random.Random(8)
+    for i in range(1000):
+        n = rnd.randrange(0, 600)
+        data = bytearray(rnd.getrandbits(8) for _ in range(n))
+        if n >= 12 and i % 2:
+            data[2] &= 0x07          # half of them look like queries
+            data[4:12] = b"\0\1\0\0\0\0\0\0"
+        s.sendto(bytes(data), (server, 53))
+    print("formerr=%d" % formerr)
+    return 0
+
+
+def cmd_flood(server, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    for i in range(int(n)):
+        s.sendto(query(i, "drop%d.test" % i), (server, 53))
+        if i % 64 == 63:
+            time.sleep(0.005)        # let the agent keep up with our burst
+    servfail, deadline = 0, time.time() + 2
+    s.settimeout(0.2)
+    while time.time() < deadline:
+        try:
+            msg, _ = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        if (msg[3] & 0xF) == 2:
+            servfail += 1
+    print("servfail=%d" % servfail)
+    return 0
+
+
+def cmd_latency(server, name, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ms = sorted(ask(s, server, name)[3] for _ in range(int(n)))
+    print("median=%.3f p99=%.3f" % (statistics.median(ms), ms[int(len(ms) * 0.99) - 1]))
+    return 0
+
+
+if __name__ == "__main__":
+    cmds = {"upstream": cmd_upstream, "query": cmd_query, "junk": cmd_junk,
+            "flood": cmd_flood, "latency": cmd_latency}
+    sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
