@@ -190,3 +190,71 @@ wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $DE
 check "target up again: the same bind carries a new connection" \
 	sh -c "test \"\$(nsenter --net=/proc/$AGENT_PID/ns/net python3 $TMP/tcp_client.py $HOSTADDR $G6 1 4096)\" = 1"
 check "agent keeps its pid" kill -0 "$AGENT_PID"
+
+# 7. The agent restarts (a VM reboot): keelctl bind makes its bind again.
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+check "agent gone: keelctl bind says so" wait_for 5 grep -q "^disconnected: connection to the agent lost" "$TMP/dead.out"
+start_agent --host-uds "$CTL"
+in_guest ip addr add "$HOSTADDR/32" dev lo 2>/dev/null
+check "agent back: the bind is made again" wait_for 10 grep -q "^rebound tcp $HOSTADDR:$G6 -> 127.0.0.1:$DEAD" "$TMP/dead.out"
+check "agent back: a guest connection reaches the host again" \
+	sh -c "test \"\$(nsenter --net=/proc/$AGENT_PID/ns/net python3 $TMP/tcp_client.py $HOSTADDR $G6 1 4096)\" = 1"
+
+# Figures for docs/bind.md: BIND_MEASURE=1 tests/host/agent_bind.sh
+[ -n "${BIND_MEASURE:-}" ] || exit 0
+cat > "$TMP/setup.py" <<'EOF2'
+# ADDR PORT N: median and p90 of connect + 1-byte echo, in ms.
+import socket, statistics, sys, time
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+t = []
+for _ in range(n):
+    t0 = time.perf_counter()
+    c = socket.create_connection((addr, port), 10)
+    c.sendall(b"x"); assert c.recv(1) == b"x"
+    t.append((time.perf_counter() - t0) * 1000)
+    c.close()
+t.sort()
+print("median %.2f ms, p90 %.2f ms" % (statistics.median(t), t[int(n * 0.9)]))
+EOF2
+cat > "$TMP/thr.py" <<'EOF2'
+# ADDR PORT BYTES: send BYTES through the echo and read them back; MiB/s
+# of the whole (each byte goes both ways), timed from connect to EOF.
+import socket, sys, threading, time
+addr, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+buf = b"k" * (1 << 20)
+t0 = time.perf_counter()
+c = socket.create_connection((addr, port), 10)
+def send():
+    for _ in range(size // len(buf)):
+        c.sendall(buf)
+    c.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send); t.start()
+got = 0
+while True:
+    d = c.recv(1 << 20)
+    if not d:
+        break
+    got += len(d)
+t.join()
+dt = time.perf_counter() - t0
+assert got == size, got
+print("%.0f ms (%.0f MiB/s each way)" % (dt * 1000, size / dt / (1 << 20)))
+EOF2
+MIB=$((64 << 20))
+start_bind mbind "$GPORT" "127.0.0.1:$PORT"
+wait_for 5 grep -q "^bound" "$TMP/mbind.out"
+GE=15500
+nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TMP/tcp_echo.py" "$GE" & GECHO=$!
+on_exit "kill $GECHO 2>/dev/null"
+HP=$(free_port)
+"${KC[@]}" forward "127.0.0.1:$HP:$GE" > "$TMP/fwd.out" 2>&1 & FWDP=$!
+on_exit "kill $FWDP 2>/dev/null"
+wait_for 5 grep -q forwarding "$TMP/fwd.out"
+for round in 1 2 3; do
+	echo "round $round: 64 MiB guest->host->guest through bind:    $(nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TMP/thr.py" "$HOSTADDR" "$GPORT" "$MIB")"
+	echo "round $round: 64 MiB host->guest->host through forward: $(python3 "$TMP/thr.py" 127.0.0.1 "$HP" "$MIB")"
+	echo "round $round: 64 MiB to the host echo directly:          $(python3 "$TMP/thr.py" 127.0.0.1 "$PORT" "$MIB")"
+done
+echo "setup bind:    $(nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TMP/setup.py" "$HOSTADDR" "$GPORT" 100)"
+echo "setup forward: $(python3 "$TMP/setup.py" 127.0.0.1 "$HP" 100)"
+echo "setup direct:  $(python3 "$TMP/setup.py" 127.0.0.1 "$PORT" 100)"
