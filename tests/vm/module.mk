@@ -27,5 +27,9 @@ $(B)/tests/bin/udp-echo: tests/vm/progs/udp-echo.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
 
-all: $(B)/tests/bin/udp-echo
-test test-vm: $(B)/tests/bin/udp-echo
+$(B)/tests/bin/udp-ask: tests/vm/progs/udp-ask.c | deps
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
+
+all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
+test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# plumbing_bind.sh: containers reach services on the host's loopback by the
+# names host.keel.internal and host.docker.internal (docs/plumbing.md). One
+# boot: an HTTP server and a UDP echo on the host's 127.0.0.1, each carried
+# into the VM by `keelctl bind`; clients in containers on the default bridge,
+# on a user-defined network and in the VM's own network namespace reach them
+# by name; `--add-host ...:host-gateway` maps to the same address; binds are
+# listed and removed, a guest port already taken (a published container) is
+# refused with its owner named, and a bind ends with its keelctl.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-image.sh"
+img_require "$B/tests/bin/udp-ask"
+BB=keel-test/busybox-bind:1
+HOST_ADDR=192.168.65.254
+
+boot bind --no-data --no-share || exit 1
+if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
+check "docker import of the busybox test image (with udp-ask)" import_busybox "$BB" "$B/tests/bin/udp-ask"
+
+# --- services on the host's loopback only -------------------------------------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+mkdir -p "$TMP/www" && echo "host says $nonce" > "$TMP/www/index.html"
+http_port=$(free_port)
+python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
+on_exit "kill $! 2>/dev/null"
+udp_port=$(free_port)
+python3 -c 'import socket,sys
+s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    d,a=s.recvfrom(65535); s.sendto(b"host:"+d, a)' "$udp_port" &
+on_exit "kill $! 2>/dev/null"
+wait_for 5 sh -c "ss -ltnH 'sport = :$http_port' | grep -q ." || { fail "host HTTP server did not start"; exit 1; }
+
+# --- the binds: keelctl runs on the host, the agent listens in the VM -----------
+# start_bind NAME ARGS...: a long-running `keelctl bind`; its pid in BIND_PID_NAME
+start_bind() {
+	local name=$1; shift
+	"$KEELCTL" --hybrid "$state/vsock.sock" bind "$@" > "$TMP/bind-$name.log" 2>&1 &
+	eval "BIND_PID_$name=$!"
+	on_exit "kill $! 2>/dev/null"
+	wait_for 20 grep -q '^bound' "$TMP/bind-$name.log"
+}
+start_bind tcp 8000 "127.0.0.1:$http_port"; rc=$?
+check "keelctl bind 8000 127.0.0.1:$http_port ($(head -n1 "$TMP/bind-tcp.log"))" test $rc = 0
+start_bind udp --udp 5300 "127.0.0.1:$udp_port"; rc=$?
+check "keelctl bind --udp 5300 127.0.0.1:$udp_port ($(head -n1 "$TMP/bind-udp.log"))" test $rc = 0
+check "the tcp bind listens on the host address $HOST_ADDR:8000" grep -q "$HOST_ADDR:8000" "$TMP/bind-tcp.log"
+
+# wget_in NETWORK NAME: the page a container on NETWORK gets from NAME:8000
+# (busybox nc: this busybox-static's wget crashes in the test image). The
+# VM's own namespace needs --userns=host: dockerd refuses host networking
+# in a remapped user namespace.
+wget_in() {
+	local ns=()
+	[ "$1" = host ] && ns=(--userns=host)
+	docker run --rm "${ns[@]}" --network "$1" "$BB" sh -c \
+		"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 $2 8000 | tail -n1" 2>&1
+}
+for name in host.keel.internal host.docker.internal; do
+	out=$(wget_in bridge "$name")
+	check "a container on the default bridge reaches the host's 127.0.0.1:$http_port as $name ($out)" \
+		test "$out" = "host says $nonce"
+done
+docker network create keel-bind-net >/dev/null 2>&1
+out=$(wget_in keel-bind-net host.keel.internal)
+check "a container on a user-defined network (docker's embedded DNS) reaches it by name ($out)" \
+	test "$out" = "host says $nonce"
+out=$(wget_in host host.docker.internal)
+check "the VM's own network namespace reaches it by name ($out)" test "$out" = "host says $nonce"
+out=$(docker run --rm "$BB" nslookup host.keel.internal 2>&1)
+check "nslookup host.keel.internal in a container answers $HOST_ADDR" \
+	sh -c "echo '$out' | grep -A3 'Name:.*host.keel.internal' | grep -q 'Address.*$HOST_ADDR'"
+out=$(docker run --rm --add-host gw.test:host-gateway "$BB" cat /etc/hosts 2>&1)
+check "--add-host NAME:host-gateway maps to the same address" \
+	sh -c "echo '$out' | grep -qE '^$HOST_ADDR[[:space:]]+gw.test'"
+
+out=$(docker run --rm "$BB" /bin/udp-ask host.keel.internal 5300 "ping-$nonce" 2>&1)
+check "UDP: a container's datagram to host.keel.internal:5300 is answered by the host's echo ($out)" \
+	test "$out" = "host:ping-$nonce"
+out=$(docker run --rm "$BB" sh -c 'for i in 1 2 3; do /bin/udp-ask host.docker.internal 5300 n$i || exit 1; done' 2>&1 | tr '\n' ' ')
+check "UDP: three more peers each get their own reply ($out)" test "$out" = "host:n1 host:n2 host:n3 "
+
+# --- list, refuse, remove -------------------------------------------------------
+keelctl binds > "$TMP/binds" 2>&1
+check "keelctl binds lists the tcp and the udp bind with their targets" \
+	sh -c "grep -q 'tcp.*$HOST_ADDR:8000.*127.0.0.1:$http_port' '$TMP/binds' && grep -q 'udp.*$HOST_ADDR:5300.*127.0.0.1:$udp_port' '$TMP/binds'"
+
+docker run -d --name published -p 9000:80 "$BB" httpd -f -p 80 >/dev/null 2>&1
+wait_for 20 sh -c "'$KEELCTL' --hybrid '$state/vsock.sock' --json ports | grep -q '\"port\": *9000'"
+timeout 20 "$KEELCTL" --hybrid "$state/vsock.sock" bind 9000 127.0.0.1:1 > "$TMP/bind-taken.log" 2>&1; rc=$?
+check "a guest port held by a published container is refused (exit $rc: $(head -n1 "$TMP/bind-taken.log"))" \
+	sh -c "test $rc = 1 && grep -qi 'in use' '$TMP/bind-taken.log' && grep -q 'docker-proxy' '$TMP/bind-taken.log'"
+docker rm -f published >/dev/null 2>&1
+
+keelctl unbind :8000 > "$TMP/unbind.log" 2>&1; rc=$?
+check "keelctl unbind :8000 (exit $rc: $(head -n1 "$TMP/unbind.log"))" test $rc = 0
+t0=$(date +%s%3N)
+out=$(wget_in bridge host.keel.internal)
+t1=$(date +%s%3N)
+check "after unbind the name no longer reaches the host service (refused in $((t1 - t0)) ms incl. docker run)" \
+	sh -c "! echo '$out' | grep -q 'host says'"
+keelctl unbind :8000 > "$TMP/unbind2.log" 2>&1; rc=$?
+check "unbind of a bind that is gone exits 1 with a reason ($(head -n1 "$TMP/unbind2.log"))" \
+	sh -c "test $rc = 1 && test -s '$TMP/unbind2.log'"
+
+kill "$BIND_PID_udp" 2>/dev/null; wait "$BIND_PID_udp" 2>/dev/null
+wait_for 10 sh -c "! '$KEELCTL' --hybrid '$state/vsock.sock' binds | grep -q ':5300'"
+check "a bind ends with its keelctl (binds no longer lists udp :5300)" \
+	sh -c "! '$KEELCTL' --hybrid '$state/vsock.sock' binds | grep -q ':5300'"
+docker network rm keel-bind-net >/dev/null 2>&1
