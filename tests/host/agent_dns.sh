@@ -51,7 +51,8 @@ check "agent_dns: no upstream: example.test gets SERVFAIL ($out)" test "$(field 
 check "agent_dns: no upstream: SERVFAIL in under 1 s (${ms:-?} ms)" test "${ms:-9999}" -lt 1000
 
 # An upstream inside the namespace, given by a NetConfig request.
-in_guest python3 "$TOOL" upstream 127.0.0.1 2>>"$TMP/upstream.log" &
+# nsenter execs python3, so $! is the fixture itself and the kill reaches it.
+nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" upstream 127.0.0.1 2>>"$TMP/upstream.log" &
 UPID=$!
 on_exit "kill $UPID 2>/dev/null; wait $UPID 2>/dev/null"
 wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hlun | grep -q '127.0.0.1:53 '" ||
