@@ -175,20 +175,28 @@ static void on_query_datagram(size_t len, const struct sockaddr_storage *from, s
 		send_to(S.srv.fd, out, (size_t)olen, (const struct sockaddr *)from, fromlen);
 }
 
-static void on_query(struct agent *a, struct ev *e, uint32_t events)
+typedef void datagram_fn(size_t len, const struct sockaddr_storage *from, socklen_t fromlen);
+
+/* Up to DNS_BATCH datagrams of fd into S.buf, each handed to fn. */
+static void drain(int fd, datagram_fn *fn)
 {
-	(void)a;
-	(void)events;
 	for (int i = 0; i < DNS_BATCH; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(e->fd, S.buf, sizeof(S.buf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(fd, S.buf, sizeof(S.buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fromlen);
 
 		if (n < 0)
 			return;
-		on_query_datagram((size_t)n, &from, fromlen);
+		fn((size_t)n, &from, fromlen);
 	}
+}
+
+static void on_query(struct agent *a, struct ev *e, uint32_t events)
+{
+	(void)a;
+	(void)events;
+	drain(e->fd, on_query_datagram);
 }
 
 static bool same_upstream(const struct sockaddr_in *a, const struct sockaddr_in *b)
@@ -221,16 +229,7 @@ static void on_reply(struct agent *a, struct ev *e, uint32_t events)
 {
 	(void)a;
 	(void)events;
-	for (int i = 0; i < DNS_BATCH; i++) {
-		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(e->fd, S.buf, sizeof(S.buf), MSG_DONTWAIT,
-				     (struct sockaddr *)&from, &fromlen);
-
-		if (n < 0)
-			return;
-		on_reply_datagram((size_t)n, &from, fromlen);
-	}
+	drain(e->fd, on_reply_datagram);
 }
 
 /* An upstream that let a forward expire is passed over for the next one:

@@ -564,6 +564,38 @@ static int netconf_route_default(struct netconf_nl *n, unsigned ifindex, const c
 	return netconf_transact(n, nlh, "default route", err, errlen);
 }
 
+/* The interface's index and an rtnetlink socket for changing it. */
+static int netconf_session_open(const char *ifname, unsigned *ifindex, struct netconf_nl **out,
+				char *err, size_t errlen)
+{
+	struct netconf_nl *n;
+	int r;
+
+	*ifindex = if_nametoindex(ifname);
+	if (*ifindex == 0) {
+		r = -errno;
+		netconf_err(err, errlen, ifname, NULL, r);
+		return r;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r = netconf_nl_open(n);
+	if (r < 0) {
+		netconf_err(err, errlen, "rtnetlink", NULL, r);
+		free(n);
+		return r;
+	}
+	*out = n;
+	return 0;
+}
+
+static void netconf_session_close(struct netconf_nl *n)
+{
+	mnl_socket_close(n->nl);
+	free(n);
+}
+
 int netconf_apply(const struct netconf *nc, char *err, size_t errlen)
 {
 	struct netconf_nl *n;
@@ -577,28 +609,15 @@ int netconf_apply(const struct netconf *nc, char *err, size_t errlen)
 			    -EINVAL);
 		return -EINVAL;
 	}
-	ifindex = if_nametoindex(nc->ifname);
-	if (ifindex == 0) {
-		r = -errno;
-		netconf_err(err, errlen, nc->ifname, NULL, r);
+	r = netconf_session_open(nc->ifname, &ifindex, &n, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	r = netconf_nl_open(n);
-	if (r < 0) {
-		netconf_err(err, errlen, "rtnetlink", NULL, r);
-		goto out;
-	}
 	r = netconf_link_up(n, ifindex, err, errlen);
 	if (r == 0 && nc->address[0])
 		r = netconf_addr_replace(n, ifindex, nc->address, err, errlen);
 	if (r == 0 && nc->gateway[0])
 		r = netconf_route_default(n, ifindex, nc->gateway, err, errlen);
-	mnl_socket_close(n->nl);
-out:
-	free(n);
+	netconf_session_close(n);
 	return r;
 }
 
@@ -616,27 +635,14 @@ int netconf_add_local(const char *ifname, const char *cidr, char *err, size_t er
 		netconf_err(err, errlen, "configuration", "malformed interface or address", -EINVAL);
 		return -EINVAL;
 	}
-	ifindex = if_nametoindex(ifname);
-	if (ifindex == 0) {
-		r = -errno;
-		netconf_err(err, errlen, ifname, NULL, r);
+	r = netconf_session_open(ifname, &ifindex, &n, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	r = netconf_nl_open(n);
-	if (r < 0) {
-		netconf_err(err, errlen, "rtnetlink", NULL, r);
-		goto out;
-	}
 	/* CREATE|REPLACE: adding an address already there succeeds, so a
 	 * restarted agent does the same thing again. */
 	nlh = netconf_addr_msg(n, RTM_NEWADDR, ifindex, &ip);
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	r = netconf_transact(n, nlh, "add address", err, errlen);
-	mnl_socket_close(n->nl);
-out:
-	free(n);
+	netconf_session_close(n);
 	return r;
 }
