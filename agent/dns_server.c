@@ -5,9 +5,9 @@
  * with that id goes to the client with its own id restored. A bounded table
  * holds the forwards in flight; when it is full, or no upstream is known,
  * the client gets SERVFAIL at once rather than waiting for its timeout.
- * UDP only: a truncated upstream reply reaches the client as is, its retry
- * over TCP is refused here, and its resolver moves to the next nameserver of
- * resolv.conf, the upstream itself. One server per process: its state is
+ * UDP only: a truncated upstream reply reaches the client as is and its
+ * retry over TCP is refused (resolv.conf lists only this server, see
+ * netconf_write_resolv). One server per process: its state is
  * this file's, like the loop it runs in. */
 #include "agent.h"
 #include "clock.h"
@@ -273,7 +273,8 @@ void dns_server_set_upstreams(const struct netconf *nc)
 		log_info("dns: %zu upstream nameserver(s)", S.nup);
 }
 
-/* The nameservers a resolv.conf of an earlier run listed, ours excluded. */
+/* The upstreams a resolv.conf of an earlier run named ("# upstream X", or
+ * "nameserver X" from a run without this server), ours excluded. */
 static void load_resolv(const char *path, struct netconf *nc)
 {
 	char buf[DNS_RESOLV_READ_MAX + 1], *line, *save = NULL;
@@ -292,7 +293,8 @@ static void load_resolv(const char *path, struct netconf *nc)
 		struct in6_addr any;
 		char addr[64];
 
-		if (sscanf(line, "nameserver %63s", addr) != 1 || nc->ndns == 3 ||
+		if ((sscanf(line, "nameserver %63s", addr) != 1 &&
+		     sscanf(line, "# upstream %63s", addr) != 1) || nc->ndns == 3 ||
 		    (inet_pton(AF_INET, addr, &any) != 1 && inet_pton(AF_INET6, addr, &any) != 1))
 			continue;
 		if (inet_pton(AF_INET, addr, &any) == 1 && memcmp(&any, &S.self, 4) == 0)

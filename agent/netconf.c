@@ -187,8 +187,11 @@ int netconf_parse(const char *spec, struct netconf *out)
 
 /* ---- resolv.conf ------------------------------------------------------ */
 
-/* The agent's own DNS server when it runs: listed before the upstreams so
- * the VM and containers ask it first and fall back to them without it. */
+/* The agent's own DNS server when it runs: then it is the only nameserver
+ * listed, and the upstreams it forwards to are kept as "# upstream X"
+ * comments (resolvers skip them; a restarted agent reads them back). Only
+ * one because musl asks every listed server at once and takes the first
+ * answer: an upstream's NXDOMAIN for host.keel.internal would win races. */
 static char netconf_resolv_first_ns[64];
 
 int netconf_resolv_first(const char *addr)
@@ -207,7 +210,7 @@ int netconf_resolv_first(const char *addr)
 
 int netconf_write_resolv(const struct netconf *nc, const char *path)
 {
-	char buf[64 + 4 * (sizeof("nameserver \n") + INET6_ADDRSTRLEN)];
+	char buf[64 + 4 * (sizeof("# upstream \n") + INET6_ADDRSTRLEN)];
 	struct netconf_ip ip;
 	size_t i, off;
 
@@ -228,7 +231,8 @@ int netconf_write_resolv(const struct netconf *nc, const char *path)
 			return -EINVAL;
 		if (strcmp(text, netconf_resolv_first_ns) == 0)
 			continue;
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "nameserver %s\n", text);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s\n",
+					netconf_resolv_first_ns[0] ? "# upstream" : "nameserver", text);
 	}
 	return fd_write_file_atomic(path, buf, off, 0644);
 }

@@ -397,7 +397,10 @@ static void print_refusal(const struct binder *b, const Keel__Response *resp)
 	const Keel__Error *er = resp->error;
 
 	guest_text(b, g, sizeof(g));
-	if (er)
+	/* The agent's message says "bind: <strerror>: <detail>". */
+	if (er && !strncmp(er->message, "bind: ", 6))
+		fprintf(stderr, "keelctl: bind %s %s: %s\n", transport_name(b), g, er->message + 6);
+	else if (er)
 		fprintf(stderr, "keelctl: bind %s %s: %s: %s\n", transport_name(b), g,
 			strerror(er->code > 0 ? er->code : EPROTO), er->message);
 	else

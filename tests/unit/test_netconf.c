@@ -150,6 +150,18 @@ TEST(resolv_conf)
 	close(fd);
 	CHECK(n > 0);
 	CHECK_EQ_STR(got, "# written by keel-agent\nnameserver 10.0.2.3\nnameserver 2001:db8::53\n");
+	/* With the agent's DNS server it is the only nameserver (musl asks all
+	 * at once); the upstreams stay as comments, the server's own skipped. */
+	CHECK_EQ_INT(netconf_resolv_first("192.168.65.7"), 0);
+	snprintf(nc.dns[1], sizeof(nc.dns[1]), "192.168.65.7");
+	CHECK_EQ_INT(netconf_write_resolv(&nc, path), 0);
+	memset(got, 0, sizeof(got));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	CHECK_EQ_STR(got, "# written by keel-agent\nnameserver 192.168.65.7\n# upstream 10.0.2.3\n");
+	CHECK_EQ_INT(netconf_resolv_first(""), 0);
 	/* a struct filled by hand is checked again: no line injection */
 	snprintf(nc.dns[0], sizeof(nc.dns[0]), "1.1.1.1\nsearch evil");
 	CHECK_EQ_INT(netconf_write_resolv(&nc, path), -EINVAL);
