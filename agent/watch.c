@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int scanner(struct agent *a, struct port_scanner **out)
 {
@@ -24,6 +25,20 @@ static void on_change(void *ctx, enum port_change ch, const struct port_entry *e
 	ctl_broadcast_port(ctx, ch, e);
 }
 
+/* The agent's own sockets (bind listeners and flows, the DNS server) are
+ * keel's plumbing, not guest services: listing them would make publish
+ * --auto put the DNS server on the host's port 53 and loop binds back. */
+static void drop_own(struct port_set *set)
+{
+	uint32_t self = (uint32_t)getpid();
+	size_t j = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].pid != self)
+			set->v[j++] = set->v[i];
+	set->n = j;
+}
+
 /* Scan; when watchers exist, push the difference and keep the scan. */
 static int rescan(struct agent *a, struct port_set *next)
 {
@@ -35,6 +50,7 @@ static int rescan(struct agent *a, struct port_set *next)
 	e = port_scanner_scan(s, next);
 	if (e < 0)
 		return e;
+	drop_own(next);
 	if (a->watch.watchers && a->watch.have_prev) {
 		port_set_diff(&a->watch.prev, next, on_change, a);
 		ctl_flush_watchers(a);

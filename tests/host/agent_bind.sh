@@ -127,6 +127,15 @@ check "bind --udp: listens on the asked host port" test -S "$CTL"_50001
 check "bind udp: two guest peers each get their own replies (1400-byte datagram too)" \
 	sh -c "timeout 30 nsenter --net=/proc/$AGENT_PID/ns/net python3 $TMP/udp_client.py $HOSTADDR $GUPORT | grep -qx ok"
 
+# The agent's own sockets are not guest services: ports (and so publish
+# --auto) leaves the bind listeners and the DNS server out, while a guest
+# listener next to them is listed.
+guest_listen 15499
+wait_for 5 sh -c "${KC[*]} ports | grep -q ' 15499 '"
+"${KC[@]}" ports > "$TMP/ports.txt" 2>&1
+check "ports: lists a guest listener but not the agent's bind listeners or its DNS server" \
+	sh -c "grep -q ' 15499 ' '$TMP/ports.txt' && ! grep -qE ' ($GPORT|$GUPORT|53) ' '$TMP/ports.txt'"
+
 # 3. Listing and removal.
 "${KC[@]}" binds > "$TMP/binds.txt" 2>&1
 check "binds: header" grep -q "^ID *TRANSPORT *GUEST *HOST-PORT *TARGET *CONNECTIONS *FAILURES" "$TMP/binds.txt"
