@@ -104,6 +104,8 @@ void ctl_free(struct ctl_conn *c);
 void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_entry *e);
 void ctl_answer_health_waiters(struct agent *a);
 void ctl_flush_watchers(struct agent *a);
+/* Queue an event for one connection; the loop sends it. */
+void ctl_push_event(struct agent *a, struct ctl_conn *c, Keel__Event *ev);
 bool ctl_defer_current(struct agent *a, uint64_t id);
 
 /* forward.c */

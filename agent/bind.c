@@ -39,7 +39,7 @@ struct bind {
 	unsigned port, host_port;
 	char host_target[TARGET_MAX];
 	uint64_t connections, failures;
-	const struct ctl_conn *owner;
+	struct ctl_conn *owner;
 	struct sockaddr_storage local;   /* what lis is bound to */
 	socklen_t local_len;
 };
@@ -447,6 +447,16 @@ free_bind:
 	return e;
 }
 
+/* Another connection removed the bind: its owner (keelctl bind) is told. */
+static void tell_owner(struct agent *a, struct ctl_conn *owner, Keel__Bind *m)
+{
+	Keel__Event ev = KEEL__EVENT__INIT;
+
+	ev.body_case = KEEL__EVENT__BODY_BIND_REMOVED;
+	ev.bind_removed = m;
+	ctl_push_event(a, owner, &ev);
+}
+
 static int fill_list(struct arena *ar, Keel__BindList *out, size_t n)
 {
 	out->binds = n ? arena_alloc(ar, n * sizeof(*out->binds)) : NULL;
@@ -488,6 +498,8 @@ int bind_op_remove(void *ctx, const Keel__UnbindRequest *rq, struct arena *ar,
 		if (!(m = to_proto(ar, b)))
 			return -ENOMEM;
 		out->binds[out->n_binds++] = m;
+		if (b->owner && b->owner != a->current)
+			tell_owner(a, b->owner, m);
 		bind_remove(a, b, "unbind request");
 	}
 	return out->n_binds ? 0 : -ENOENT;

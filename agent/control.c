@@ -334,6 +334,23 @@ void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_
 	arena_free(&ar);
 }
 
+void ctl_push_event(struct agent *a, struct ctl_conn *c, Keel__Event *ev)
+{
+	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
+
+	m.kind_case = KEEL__AGENT_MESSAGE__KIND_EVENT;
+	m.event = ev;
+	if (c->dead || c->closing)
+		return;
+	/* Never closed here: the caller may be walking a list that closing
+	 * changes (bind.c). The loop sends it; a peer that reads nothing ends
+	 * by the closing grace. */
+	if (queue_msg(c, &m) < 0)
+		start_closing(c);
+	else
+		ev_set(a, &c->ev, c->ev.mask | EPOLLOUT);
+}
+
 void ctl_flush_watchers(struct agent *a)
 {
 	struct link *it, *nx;

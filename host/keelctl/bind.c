@@ -423,16 +423,26 @@ static bool rebind(struct binder *b)
 	return e == 0;
 }
 
-/* Anything the agent sends on the control connection is ignored; its end
- * is the bind's end. */
-static bool control_alive(struct binder *b)
+enum ctl_state { CTL_ALIVE, CTL_LOST, CTL_UNBOUND };
+
+/* What the agent said on the control connection: its end is the bind's end
+ * (re-bind); a bind_removed event for our bind means another client's
+ * unbind (we stop). Anything else is ignored. */
+static enum ctl_state control_read(struct binder *b)
 {
 	Keel__AgentMessage *m;
+	enum ctl_state st = CTL_ALIVE;
 
 	if (rpc_read(&b->ctl, &m) < 0)
-		return false;
+		return CTL_LOST;
+	if (m->kind_case == KEEL__AGENT_MESSAGE__KIND_EVENT &&
+	    m->event->body_case == KEEL__EVENT__BODY_BIND_REMOVED &&
+	    m->event->bind_removed->id == atomic_load(&b->id)) {
+		announce(b, "unbound", m->event->bind_removed);
+		st = CTL_UNBOUND;
+	}
 	keel__agent_message__free_unpacked(m, NULL);
-	return true;
+	return st;
 }
 
 static long long now_ms(void)
@@ -445,7 +455,7 @@ static long long now_ms(void)
 
 /* Accept streams; when the control connection drops, re-bind with backoff
  * (the listener stays, so the same host port is asked for again). Returns
- * on a signal. */
+ * on a signal, or when another client removed the bind. */
 static void serve(struct binder *b, int sfd)
 {
 	unsigned backoff = BACKOFF_MIN_MS;
@@ -461,7 +471,10 @@ static void serve(struct binder *b, int sfd)
 			return;
 		if (p[1].revents & POLLIN)
 			accept_stream(b);
-		if (b->ctl.fd >= 0 && p[2].revents && !control_alive(b)) {
+		enum ctl_state st = b->ctl.fd >= 0 && p[2].revents ? control_read(b) : CTL_ALIVE;
+		if (st == CTL_UNBOUND)
+			return;
+		if (st == CTL_LOST) {
 			rpc_close(&b->ctl);
 			atomic_store(&b->id, 0);
 			say_lost(b, "connection to the agent lost");

@@ -151,9 +151,18 @@ UDP_ID=$(json_get '[b["id"] for b in d["binds"] if b["transport"] == "udp"][0]' 
 
 G3=15433
 start_bind tcp3 "$G3" "127.0.0.1:$PORT"
+TCP3_PID=$BPID
 wait_for 5 grep -q "^bound" "$TMP/tcp3.out"
+socks_before=$(ls "$CTL"_* 2>/dev/null | wc -l)
 check "unbind :PORT: prints what was removed" \
 	sh -c "${KC[*]} unbind :$G3 | grep -q '^unbound tcp $HOSTADDR:$G3 -> 127.0.0.1:$PORT'"
+wait_for 5 sh -c "! kill -0 $TCP3_PID 2>/dev/null"
+wait "$TCP3_PID"; rc=$?
+check "unbind: the keelctl bind that made it is told, says so and exits 0 (rc $rc: $(tail -n1 "$TMP/tcp3.out"))" \
+	sh -c "test $rc = 0 && tail -n1 '$TMP/tcp3.out' | grep -q '^unbound tcp $HOSTADDR:$G3 -> 127.0.0.1:$PORT'"
+socks_after=$(ls "$CTL"_* 2>/dev/null | wc -l)
+check "unbind: that keelctl removed its stream socket ($socks_before stream sockets before, $socks_after after)" \
+	test "$socks_after" = $(( socks_before - 1 ))
 check "unbind: a guest connect to the port is then refused" \
 	sh -c "nsenter --net=/proc/$AGENT_PID/ns/net python3 -c 'import socket
 try: socket.create_connection((\"$HOSTADDR\", $G3), 3)

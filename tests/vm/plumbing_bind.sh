@@ -100,6 +100,9 @@ docker rm -f published >/dev/null 2>&1
 
 keelctl unbind :8000 > "$TMP/unbind.log" 2>&1; rc=$?
 check "keelctl unbind :8000 (exit $rc: $(head -n1 "$TMP/unbind.log"))" test $rc = 0
+wait_for 10 sh -c "! kill -0 $BIND_PID_tcp 2>/dev/null"
+check "the keelctl bind that made it was told and ended ($(tail -n1 "$TMP/bind-tcp.log"))" \
+	sh -c "! kill -0 $BIND_PID_tcp 2>/dev/null && tail -n1 '$TMP/bind-tcp.log' | grep -q '^unbound tcp'"
 t0=$(date +%s%3N)
 out=$(wget_in bridge host.keel.internal)
 t1=$(date +%s%3N)
