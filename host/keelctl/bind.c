@@ -45,6 +45,7 @@ struct binder {
 	struct rpc ctl;                  /* ctl.fd < 0 while not bound */
 	atomic_uint_fast64_t id;         /* the agent's id; 0 while not bound */
 	atomic_int streams;
+	bool bound_once;                 /* "bound" the first time, then "rebound" */
 };
 
 struct stream {
@@ -414,10 +415,12 @@ static bool rebind(struct binder *b)
 	Keel__Response *resp = NULL;
 	int e = make_bind(b, &resp);
 
-	if (e == 0)
-		announce(b, "rebound", resp->bind);
-	else if (e == 1)
+	if (e == 0) {
+		announce(b, b->bound_once ? "rebound" : "bound", resp->bind);
+		b->bound_once = true;
+	} else if (e == 1) {
 		print_refusal(b, resp);
+	}
 	if (resp)
 		keel__response__free_unpacked(resp, NULL);
 	return e == 0;
@@ -505,12 +508,21 @@ static int start(struct binder *b)
 		return EXIT_CONNECT;
 	}
 	e = make_bind(b, &resp);
-	if (e < 0) {
+	if (e < 0 && b->s->wait) {
+		/* serve() binds once the agent answers */
+		if (b->json)
+			printf("{\"event\":\"waiting\",\"reason\":\"%s\"}\n", strerror(-e));
+		else
+			printf("waiting for the agent: %s\n", strerror(-e));
+		fflush(stdout);
+		e = 0;
+	} else if (e < 0) {
 		fprintf(stderr, "keelctl: cannot connect to the agent: %s\n", strerror(-e));
 	} else if (e == 1) {
 		print_refusal(b, resp);
-	} else {
+	} else if (resp) {
 		announce(b, "bound", resp->bind);
+		b->bound_once = true;
 	}
 	if (resp)
 		keel__response__free_unpacked(resp, NULL);

@@ -20,6 +20,7 @@ struct bind_spec {
 	char target_host[256];       /* the host target, resolved at start */
 	unsigned target_port;
 	unsigned host_port;          /* stream listener port; 0: pick one */
+	bool wait;                   /* agent unreachable at start: retry, not exit */
 };
 
 /* "[ADDR:]PORT" (ADDR may be [v6]) into addr and port (1..65535). Without

@@ -41,7 +41,7 @@ static const char usage[] =
 "                              serve a host unix socket that reaches a guest one\n"
 "  publish --auto [--bind ADDR] [--bindd PATH]\n"
 "                              publish guest TCP and UDP ports on the host\n"
-"  bind [--udp] [--host-port N] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
+"  bind [--udp] [--host-port N] [--wait] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
 "                              a guest listener whose connections reach a host\n"
 "                              address (containers reach host services)\n"
 "  binds                       list the agent's binds\n"
@@ -73,7 +73,7 @@ static const struct cmd_help helps[] = {
 			  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
 			  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
 	{ "publish", "usage: keelctl publish --auto [--bind ADDR] [--bindd PATH]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1). A port below 1024 the host refuses (no privilege) is asked of\nkeel-bindd at PATH (default " BINDD_SOCKET_DEFAULT ");\nwithout keel-bindd, or when it refuses, the port is skipped and the reason\nreported. Reconnects when the agent goes away.\n" },
-	{ "bind", "usage: keelctl bind [--udp] [--host-port N] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
+	{ "bind", "usage: keelctl bind [--udp] [--host-port N] [--wait] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
 		  "Asks the agent to listen on GUESTADDR:GUESTPORT in the guest (default address\n"
 		  "192.168.65.254, which host.keel.internal names) and carries each guest TCP\n"
 		  "connection (--udp: each guest peer's datagrams) to HOSTADDR:HOSTPORT on the\n"
@@ -81,6 +81,8 @@ static const struct cmd_help helps[] = {
 		  "socket PATH_N (--uds/--hybrid PATH, mode 0600); N defaults to the first free\n"
 		  "port from 49152. The bind lasts while this runs; when the agent goes away it\n"
 		  "is made again. Exit 1 when the agent refuses (e.g. the guest port is taken).\n"
+		  "--wait: an agent that cannot be reached at start is waited for (with the\n"
+		  "same backoff) instead of exit 3; for helpers started with the VM.\n"
 		  "Example: keelctl bind 5432 127.0.0.1:5432\n" },
 	{ "binds", "usage: keelctl binds\nLists the agent's binds: id, transport, guest address, host port, target,\nstreams opened and streams the host side did not take.\n" },
 	{ "unbind", "usage: keelctl unbind ID\n       keelctl unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
@@ -422,6 +424,8 @@ static int cmd_bind(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--udp") == 0)
 			s.transport = KEEL__TRANSPORT__TRANSPORT_UDP;
+		else if (strcmp(argv[i], "--wait") == 0)
+			s.wait = true;
 		else if (strcmp(argv[i], "--host-port") == 0 && i + 1 < argc &&
 			 parse_uint(argv[i + 1], UINT32_MAX - 1, &v) && v > 0)
 			s.host_port = (unsigned)v, i++;

@@ -212,9 +212,15 @@ check "agent keeps its pid" kill -0 "$AGENT_PID"
 # 7. The agent restarts (a VM reboot): keelctl bind makes its bind again.
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
 check "agent gone: keelctl bind says so" wait_for 5 grep -q "^disconnected: connection to the agent lost" "$TMP/dead.out"
+# --wait: started while no agent answers, it waits instead of exiting 3.
+G7=15437
+start_bind waiter --wait "$G7" "127.0.0.1:$DEAD"
+check "bind --wait with no agent: waits (still running, says why)" \
+	sh -c "wait_for() { $(declare -f wait_for | tail -n +2); }; wait_for 5 grep -q '^waiting for the agent' '$TMP/waiter.out' && kill -0 $BPID"
 start_agent --host-uds "$CTL"
 in_guest ip addr add "$HOSTADDR/32" dev lo 2>/dev/null
 check "agent back: the bind is made again" wait_for 10 grep -q "^rebound tcp $HOSTADDR:$G6 -> 127.0.0.1:$DEAD" "$TMP/dead.out"
+check "bind --wait: bound once the agent answers" wait_for 10 grep -q "^bound tcp $HOSTADDR:$G7 " "$TMP/waiter.out"
 check "agent back: a guest connection reaches the host again" \
 	sh -c "test \"\$(nsenter --net=/proc/$AGENT_PID/ns/net python3 $TMP/tcp_client.py $HOSTADDR $G6 1 4096)\" = 1"
 

@@ -92,7 +92,9 @@ out=$("${KC[@]}" --json netconfig 10.77.0.5/24 --interface dummy0 --gateway 10.7
 check "netconfig: ok" test "$out" = '{"ok":true}'
 check "netconfig: address on the link" sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ip -4 addr show dummy0 | grep -q 10.77.0.5/24"
 check "netconfig: default route" sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ip route show default | grep -q 'via 10.77.0.1'"
-check "netconfig: resolv.conf" grep -q "nameserver 10.77.0.53" "$RUN/resolv.conf"
+# resolv.conf names the agent's DNS server; the NetConfig DNS is its upstream
+check "netconfig: resolv.conf ($(grep -v '^# written' "$RUN/resolv.conf" | tr '\n' ' '))" \
+	sh -c "grep -qx 'nameserver 192.168.65.7' '$RUN/resolv.conf' && grep -qx '# upstream 10.77.0.53' '$RUN/resolv.conf'"
 out=$("${KC[@]}" --json netconfig 10.77.0.5/24 --interface nosuch0); rc=$?
 check "netconfig: unknown interface is an agent error" test "$rc" = 1
 

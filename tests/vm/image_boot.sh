@@ -34,7 +34,7 @@ inspect_vm() {
 			echo "dev_write=ok"; else echo "dev_write=$e" | busybox head -n1; fi
 		echo "init=$(busybox cat /proc/1/comm)"
 		echo "masq=$(busybox chroot /host /usr/sbin/iptables -t nat -S POSTROUTING 2>&1 | busybox grep -c MASQUERADE)"
-		echo "resolv=$(busybox readlink /host/etc/resolv.conf) $(busybox grep -c "^nameserver 10.0.2.3" /host/run/keel/resolv.conf)"
+		echo "resolv=$(busybox readlink /host/etc/resolv.conf) $(busybox grep -c -e "^nameserver 192.168.65.7$" -e "^# upstream 10.0.2.3$" /host/run/keel/resolv.conf)"
 		echo "marker=$(busybox cat /host/var/lib/keel-image-test 2>/dev/null)"
 		echo "$1" > /host/var/lib/keel-image-test && echo wrote=yes
 	' sh "$1"
@@ -84,8 +84,8 @@ check "/run is tmpfs" bash -c '[[ "$1" == "tmpfs tmpfs "* ]]' _ "$(kv run 1)"
 check "/tmp is tmpfs" bash -c '[[ "$1" == "tmpfs tmpfs "* ]]' _ "$(kv tmp 1)"
 check "/var/lib is the data disk (/dev/vdb, ext4, rw)" bash -c '[[ "$1" == "/dev/vdb ext4 rw"* ]]' _ "$(kv varlib 1)"
 check "the image's iptables (legacy) lists dockerd's NAT rule" test "$(kv masq 1)" -ge 1
-check "/etc/resolv.conf -> /run/keel/resolv.conf, the agent's DNS (10.0.2.3)" \
-	test "$(kv resolv 1)" = "/run/keel/resolv.conf 1"
+check "/etc/resolv.conf -> /run/keel/resolv.conf: the agent's DNS server, QEMU's 10.0.2.3 its upstream" \
+	test "$(kv resolv 1)" = "/run/keel/resolv.conf 2"
 info=$(docker info --format '{{json .SecurityOptions}} {{.DockerRootDir}} {{.Driver}} {{.LoggingDriver}}' 2>&1)
 check "dockerd: userns remap on, root in /var/lib/docker/100000.100000, overlay2, json-file ($info)" \
 	bash -c '[[ "$1" == *name=userns*" /var/lib/docker/100000.100000 overlay2 json-file" ]]' _ "$info"

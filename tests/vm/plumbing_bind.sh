@@ -14,10 +14,6 @@ img_require "$B/tests/bin/udp-ask"
 BB=keel-test/busybox-bind:1
 HOST_ADDR=192.168.65.254
 
-boot bind --no-data --no-share || exit 1
-if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
-check "docker import of the busybox test image (with udp-ask)" import_busybox "$BB" "$B/tests/bin/udp-ask"
-
 # --- services on the host's loopback only -------------------------------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -32,6 +28,11 @@ while True:
     d,a=s.recvfrom(65535); s.sendto(b"host:"+d, a)' "$udp_port" &
 on_exit "kill $! 2>/dev/null"
 wait_for 5 sh -c "ss -ltnH 'sport = :$http_port' | grep -q ." || { fail "host HTTP server did not start"; exit 1; }
+
+# run-vm --bind starts a keelctl bind with the VM (guest port 8001).
+boot bind --no-data --no-share --bind "8001:127.0.0.1:$http_port" || exit 1
+if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
+check "docker import of the busybox test image (with udp-ask)" import_busybox "$BB" "$B/tests/bin/udp-ask"
 
 # --- the binds: keelctl runs on the host, the agent listens in the VM -----------
 # start_bind NAME ARGS...: a long-running `keelctl bind`; its pid in BIND_PID_NAME
@@ -48,7 +49,7 @@ start_bind udp --udp 5300 "127.0.0.1:$udp_port"; rc=$?
 check "keelctl bind --udp 5300 127.0.0.1:$udp_port ($(head -n1 "$TMP/bind-udp.log"))" test $rc = 0
 check "the tcp bind listens on the host address $HOST_ADDR:8000" grep -q "$HOST_ADDR:8000" "$TMP/bind-tcp.log"
 
-# wget_in NETWORK NAME: the page a container on NETWORK gets from NAME:8000
+# wget_in NETWORK NAME [PORT]: the page a container on NETWORK gets from NAME:PORT (8000)
 # (busybox nc: this busybox-static's wget crashes in the test image). The
 # VM's own namespace needs --userns=host: dockerd refuses host networking
 # in a remapped user namespace.
@@ -56,7 +57,7 @@ wget_in() {
 	local ns=()
 	[ "$1" = host ] && ns=(--userns=host)
 	docker run --rm "${ns[@]}" --network "$1" "$BB" sh -c \
-		"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 $2 8000 | tail -n1" 2>&1
+		"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 $2 ${3:-8000} | tail -n1" 2>&1
 }
 for name in host.keel.internal host.docker.internal; do
 	out=$(wget_in bridge "$name")
@@ -69,6 +70,9 @@ check "a container on a user-defined network (docker's embedded DNS) reaches it 
 	test "$out" = "host says $nonce"
 out=$(wget_in host host.docker.internal)
 check "the VM's own network namespace reaches it by name ($out)" test "$out" = "host says $nonce"
+out=$(wget_in bridge host.keel.internal 8001)
+check "run-vm --bind 8001:127.0.0.1:$http_port: a container reaches it as host.keel.internal:8001 ($out)" \
+	test "$out" = "host says $nonce"
 out=$(docker run --rm "$BB" nslookup host.keel.internal 2>&1)
 check "nslookup host.keel.internal in a container answers $HOST_ADDR" \
 	sh -c "echo '$out' | grep -A3 'Name:.*host.keel.internal' | grep -q 'Address.*$HOST_ADDR'"
@@ -118,3 +122,9 @@ wait_for 10 sh -c "! '$KEELCTL' --hybrid '$state/vsock.sock' binds | grep -q ':5
 check "a bind ends with its keelctl (binds no longer lists udp :5300)" \
 	sh -c "! '$KEELCTL' --hybrid '$state/vsock.sock' binds | grep -q ':5300'"
 docker network rm keel-bind-net >/dev/null 2>&1
+
+helper=$(cat "$state/bind-1.pid" 2>/dev/null)
+stop_docker_proxy
+stop_vm
+check "run-vm stop ends the --bind helper (pid ${helper:-?})" \
+	sh -c "test -n '$helper' && ! kill -0 '$helper' 2>/dev/null"
