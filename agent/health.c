@@ -89,6 +89,8 @@ static void status_line(struct hb *b, char *line)
 			reason(b, true, "data disk error%s", "");
 		else if (strcmp(f[1], "ephemeral") == 0)
 			reason(b, false, "no data disk: /var/lib is ephemeral%s", "");
+		else if (strcmp(f[1], "pending") == 0)
+			reason(b, false, "data disk still being checked%s", "");
 	} else if (strcmp(f[0], "data_error") == 0 && n >= 2) {
 		reason(b, true, "data: %s", f[1]);
 	} else if (strcmp(f[0], "share") == 0 && n >= 5 && strcmp(f[4], "mounted") != 0) {

@@ -30,11 +30,15 @@ struct init_ctx {
 	struct supervisor sup;
 
 	int epfd, sigfd, timerfd;
-	struct watch w_sig, w_timer;
+	int data_fd;               /* the data step's answer; -1 once read */
+	struct watch w_sig, w_timer, w_data;
 	enum shutdown_kind shutdown;
 	bool summary_done;
 };
 
+/* data_step.c: storage_setup in a child; the loop reads its outcome. */
+void data_step_start(struct init_ctx *c);
+void data_step_finish(struct init_ctx *c);
 /* boot.c */
 void boot_mounts(const struct init_ctx *c);
 void boot_identity(const struct init_ctx *c);

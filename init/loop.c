@@ -152,6 +152,9 @@ static void dispatch(struct init_ctx *c, struct watch *w)
 			/* EAGAIN: already consumed */
 		}
 		break;
+	case WATCH_DATA:
+		data_step_finish(c);
+		break;
 	default:
 		services_on_event(&c->sup, w, mono_ms());
 		break;

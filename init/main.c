@@ -124,20 +124,6 @@ static void read_cmdline(struct init_ctx *c)
 		log_init("keel-init", true);
 }
 
-static void setup_data(struct init_ctx *c)
-{
-	int r = storage_setup(c->cfg.data_dev, c->data_dir, &c->data);
-
-	if (r < 0)
-		log_err("data: %s", c->data.error);
-	else
-		log_info("data: %s %s%s%s%s at %s", data_kind_name(c->data.kind),
-			 c->data.device[0] ? c->data.device : "tmpfs",
-			 c->data.action ? " (" : "", c->data.action ? c->data.action : "",
-			 c->data.action ? ")" : "", c->data_dir);
-	timeline_mark("data");
-}
-
 static void setup_shares(struct init_ctx *c)
 {
 	size_t i;
@@ -174,6 +160,7 @@ static void setup_services(struct init_ctx *c)
 		log_err("service table: %s; running no services", err);
 	services_init(&c->sup, defs, n, c->epfd, c->log_dir, c->cfg.net,
 		      c->data.kind != DATA_ERROR, c->data.error);
+	c->sup.data_pending = c->data.kind == DATA_PENDING;
 }
 
 int main(int argc, char **argv)
@@ -208,12 +195,13 @@ int main(int argc, char **argv)
 	boot_identity(c);
 	if (mkdir_p(c->log_dir, 0755) < 0)
 		log_err("cannot create %s: %s", c->log_dir, strerror(errno));
-	setup_data(c);
-	setup_shares(c);
 	if ((r = loop_setup(c)) < 0) {
 		log_err("event loop: %s; only reaping from now on", strerror(-r));
 		reap_forever();
 	}
+	/* The data step runs beside the shares and the first services. */
+	data_step_start(c);
+	setup_shares(c);
 	setup_services(c);
 	publish_status(c);
 	loop_run(c);

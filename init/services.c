@@ -283,6 +283,8 @@ static void tick_one(struct supervisor *s, struct svc *v, uint64_t now)
 
 	switch (v->state) {
 	case SVC_WAITING:
+		if (v->def->needs_data && s->data_pending)
+			break;
 		dep = v->def->after ? find_svc(s, v->def->after) : NULL;
 		if (dep && dep->state == SVC_FAILED) {
 			snprintf(why, sizeof(why), "dependency %s failed", dep->def->name);
@@ -352,6 +354,14 @@ static bool has_deadline(const struct svc *v)
 {
 	return v->state == SVC_BACKOFF || v->state == SVC_STOPPING ||
 	       (v->state == SVC_STARTING && v->def->ready == READY_SOCKET);
+}
+
+void services_set_data(struct supervisor *s, bool ok, const char *reason)
+{
+	s->data_pending = false;
+	s->data_ok = ok;
+	s->data_reason = reason ? reason : "";
+	s->changed = true;
 }
 
 uint64_t services_tick(struct supervisor *s, uint64_t now)

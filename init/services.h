@@ -63,7 +63,7 @@ int services_validate(const struct service_def *defs, size_t n, char *err, size_
 enum svc_state { SVC_WAITING, SVC_STARTING, SVC_READY, SVC_BACKOFF, SVC_FAILED,
 		 SVC_STOPPING, SVC_STOPPED };
 
-enum watch_kind { WATCH_SIGNAL, WATCH_TIMER, WATCH_SVC_OUT, WATCH_SVC_READY };
+enum watch_kind { WATCH_SIGNAL, WATCH_TIMER, WATCH_SVC_OUT, WATCH_SVC_READY, WATCH_DATA };
 
 struct watch {                    /* what an epoll event points to */
 	enum watch_kind kind;
@@ -95,6 +95,7 @@ struct supervisor {
 	const char *log_dir;           /* NULL: console only */
 	const char *net_spec;          /* keel.ip or "" */
 	bool data_ok;
+	bool data_pending;             /* the data step runs: needs_data services wait */
 	const char *data_reason;
 	bool stopping;                 /* shutdown: no starts, no restarts */
 	bool changed;                  /* status must be republished */
@@ -106,6 +107,8 @@ int services_init(struct supervisor *s, const struct service_def *defs, size_t n
 /* Start what may start, restart what is due, poll sockets, kill what
  * overstayed its grace. Returns the next time (ms) it needs a call. */
 uint64_t services_tick(struct supervisor *s, uint64_t now);
+/* The data step's outcome (it was pending): needs_data services go on. */
+void services_set_data(struct supervisor *s, bool ok, const char *reason);
 /* A reaped child; false if it was not a service. */
 bool services_on_exit(struct supervisor *s, pid_t pid, int status, uint64_t now);
 void services_on_event(struct supervisor *s, struct watch *w, uint64_t now);

@@ -23,6 +23,7 @@ const char *data_kind_name(enum data_kind k)
 	switch (k) {
 	case DATA_DISK: return "disk";
 	case DATA_ERROR: return "error";
+	case DATA_PENDING: return "pending";
 	default: return "ephemeral";
 	}
 }

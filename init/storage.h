@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum data_kind { DATA_EPHEMERAL, DATA_DISK, DATA_ERROR };
+/* DATA_PENDING: the step still runs (init/data_step.c). */
+enum data_kind { DATA_EPHEMERAL, DATA_DISK, DATA_ERROR, DATA_PENDING };
 
 struct data_state {
 	enum data_kind kind;

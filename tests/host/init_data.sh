@@ -2,7 +2,8 @@
 # The data disk on a loop device: blank -> mkfs.ext4 and mount; next boot ->
 # e2fsck and the files are still there; foreign content -> error state, the
 # disk untouched, services that need /var/lib failed, the others running;
-# a missing device -> error after a bounded wait.
+# a missing device -> error after a bounded wait, while the services that do
+# not need /var/lib already run (the data step is init's child process).
 . "$(dirname "$0")/init_lib.sh"
 init_require init_data
 command -v losetup >/dev/null && [ -x /sbin/mkfs.ext4 ] && [ -x /sbin/e2fsck ] ||
@@ -23,9 +24,11 @@ exec $SVC --name needsdata --events $EV --report $DATA/persisted
 needs-data
 EOS
 }
+data_done() { grep -q '^data ' "$RUN/status" && ! grep -q '^data pending' "$RUN/status"; }
 boot_and_stop() {
 	init_start --data-dir "$DATA"
-	wait_for "$1" state_is plain ready || { fail "init_data: boot did not finish: $(cat "$RUN/status" 2>&1)"; cat "$LOG"; }
+	{ wait_for "$1" state_is plain ready && wait_for "$1" data_done; } ||
+		{ fail "init_data: boot did not finish: $(cat "$RUN/status" 2>&1)"; cat "$LOG"; }
 	sleep 0.3
 	kill -TERM "$INIT_PID"
 	init_wait_exit 15
@@ -71,6 +74,10 @@ echo "keel.data=/dev/keel-no-such-disk" > "$TMP/cmdline"
 t0=$(date +%s%N)
 init_start --data-dir "$DATA"
 wait_for 10 state_is plain ready || fail "init_data: missing disk: boot stuck"
+grep -q '^data pending' "$RUN/status" &&
+	pass "init_data: a service without needs-data is ready while the data step still waits for the disk" ||
+	fail "init_data: plain ready only after the data step: $(grep ^data "$RUN/status")"
+wait_for 10 data_done || fail "init_data: missing disk: data step never ended"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 grep -q '^data_error data_disk_/dev/keel-no-such-disk:_No_such_file' "$RUN/status" && [ "$ms" -lt 6000 ] &&
 	pass "init_data: missing disk reported after a bounded wait ($ms ms)" || fail "init_data: missing disk: $ms ms, $(grep ^data "$RUN/status")"

@@ -29,9 +29,14 @@ broken_boot() {
 	if ! h=$(health_within "$bound_s"); then
 		fail "$label: no Health within $bound_s s"; tail -n 30 "$state/console.log"; return 1
 	fi
-	# the data decision precedes the agent; give init's status a moment to be final
-	sleep 2; h=$(health_json)
 	pass "$label: the agent answers Health $(( $(date +%s%3N) - t0 )) ms after QEMU start"
+	# the data step runs beside the agent (init/data_step.c): wait for its
+	# outcome (a missing device is waited for 3 s first)
+	local until=$(( $(date +%s) + 60 ))
+	while [ "$(jget "$h" 'h["data_state"]')" = pending ] && [ "$(date +%s)" -lt "$until" ]; do
+		sleep 0.5; h=$(health_json)
+	done
+	sleep 1; h=$(health_json)   # and the services' reaction to it
 }
 
 # data_checks LABEL REASON-REGEX
