@@ -126,6 +126,12 @@ struct fwd_outbound {
 	size_t hdr_len, first_len;
 };
 int fwd_outbound(struct agent *a, const struct fwd_outbound *o);
+/* Relay client_fd (accepted TCP) with a new connection to target; no
+ * request or response on the stream. On success (and on a failed connect,
+ * which closes it) client_fd belongs to the forward; on error it is the
+ * caller's. */
+int fwd_proxy(struct agent *a, int client_fd, const struct sockaddr_storage *target,
+	      socklen_t target_len);
 
 /* bind.c: guest listeners whose connections go to the host (BindRequest) */
 struct bind;

@@ -5,9 +5,11 @@
  * with that id goes to the client with its own id restored. A bounded table
  * holds the forwards in flight; when it is full, or no upstream is known,
  * the client gets SERVFAIL at once rather than waiting for its timeout.
- * UDP only: a truncated upstream reply reaches the client as is and its
- * retry over TCP is refused (resolv.conf lists only this server, see
- * netconf_write_resolv). One server per process: its state is
+ * TCP (a client's retry after a truncated reply, or `use-vc`) is not
+ * parsed: each connection is relayed as a whole to the current upstream's
+ * port 53 (fwd_proxy), so large answers arrive intact; the two host names
+ * are answered over UDP only (their answers are never truncated). One
+ * server per process: its state is
  * this file's, like the loop it runs in. */
 #include "agent.h"
 #include "clock.h"
@@ -42,6 +44,7 @@ struct dns_pending {
 static struct dns_server {
 	bool running;
 	struct ev srv, fwd;              /* clients' socket, upstreams' socket */
+	struct ev tcp;                   /* clients' TCP listener */
 	struct in_addr self;
 	uint8_t host[4];
 	bool have_host;
@@ -53,7 +56,7 @@ static struct dns_server {
 	size_t rnd_left;
 	uint64_t rnd_mix;
 	uint8_t buf[65536];              /* any UDP datagram */
-} S = { .srv.fd = -1, .fwd.fd = -1 };
+} S = { .srv.fd = -1, .fwd.fd = -1, .tcp.fd = -1 };
 
 bool dns_server_running(void) { return S.running; }
 
@@ -232,6 +235,42 @@ static void on_reply(struct agent *a, struct ev *e, uint32_t events)
 	drain(e->fd, on_reply_datagram);
 }
 
+/* TCP: every connection goes whole to the upstream asked now. */
+static void on_tcp(struct agent *a, struct ev *e, uint32_t events)
+{
+	(void)events;
+	for (int i = 0; i < DNS_BATCH; i++) {
+		struct sockaddr_storage up = { 0 };
+		int fd = accept4(e->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		if (S.nup == 0 || a->n_fwd >= a->cfg.max_forward) {
+			close(fd);      /* the client moves on as with a refusal */
+			continue;
+		}
+		memcpy(&up, &S.up[S.cur], sizeof(S.up[S.cur]));
+		if (fwd_proxy(a, fd, &up, sizeof(S.up[S.cur])) < 0)
+			close(fd);
+	}
+}
+
+static int tcp_listener(const struct sockaddr_in *at, int *out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) < 0 ||
+	    bind(fd, (const struct sockaddr *)at, sizeof(*at)) < 0 || listen(fd, 64) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
 /* An upstream that let a forward expire is passed over for the next one:
  * a dead first nameserver costs the clients one timeout, not every query. */
 void dns_sweep(struct agent *a, uint64_t now)
@@ -341,6 +380,11 @@ int dns_server_start(struct agent *a)
 		ev_del(a, &S.srv);
 		ev_del(a, &S.fwd);
 		return e;
+	}
+	S.tcp.fn = on_tcp;
+	if ((e = tcp_listener(&sa, &S.tcp.fd)) < 0 || (e = ev_add(a, &S.tcp, EPOLLIN)) < 0) {
+		log_warn("dns: TCP %s:%d: %s; UDP only", addr, DNS_PORT, strerror(-e));
+		ev_del(a, &S.tcp);
 	}
 	S.running = true;
 	netconf_resolv_first(addr);

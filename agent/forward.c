@@ -12,7 +12,9 @@
  * there the agent dials the host, sends a BindConnect header instead of
  * reading a request, and the target is a guest connection bind.c accepted
  * (or a UDP socket connected to one guest peer). The stream side is always
- * `cli`, so the UDP framing code serves both. */
+ * `cli`, so the UDP framing code serves both. fwd_proxy is the plainest
+ * use: an accepted client, a target to dial, bytes both ways (the DNS
+ * server's TCP path). */
 #include "agent.h"
 #include "clock.h"
 #include "frame.h"
@@ -51,6 +53,7 @@ struct fwd_conn {
 	enum fwd_state state;
 	bool udp, dead;
 	bool outbound;            /* a bind stream: we dialled cli, tgt is the guest's */
+	bool proxy;               /* fwd_proxy: no request, no response, just bytes */
 	uint64_t bind_id;         /* outbound: whose failures to count */
 	uint8_t hdr[HDR_MAX];     /* outbound: sent once cli is connected */
 	size_t hdr_len;
@@ -116,7 +119,7 @@ static void fail(struct agent *a, struct fwd_conn *f, int err)
 {
 	if (f->outbound)
 		bind_note_failure(a, f->bind_id);
-	else
+	else if (!f->proxy)
 		respond(f, err);
 	fwd_close(a, f);
 }
@@ -189,25 +192,20 @@ static void start_relay(struct agent *a, struct fwd_conn *f)
 			fail(a, f, EIO);
 			return;
 		}
-	} else {
+	} else if (!f->proxy) {
 		respond(f, 0);
 	}
 	f->state = FWD_RELAY;
 	update(a, f);
 }
 
-static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest *rq)
+/* Start the non-blocking connect to the target; the connection waits in
+ * FWD_CONNECTING for it. */
+static void connect_target(struct agent *a, struct fwd_conn *f, const struct sockaddr_storage *ss,
+			   socklen_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int e = target_addr(rq, &ss, &len), fd;
+	int fd = socket(ss->ss_family, (f->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
-	if (e < 0) {
-		fail(a, f, -e);
-		return;
-	}
-	f->udp = rq->transport == KEEL__TRANSPORT__TRANSPORT_UDP;
-	fd = socket(ss.ss_family, (f->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		fail(a, f, errno);
 		return;
@@ -217,9 +215,9 @@ static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest
 	/* A fixed send buffer bounds the kernel memory a slow target can pin per
 	 * forward (autotuning grows it to tcp_wmem's 4 MiB); the kernel doubles
 	 * the value, and 512 KiB still fills a loopback pipe. */
-	if (!f->udp && ss.ss_family != AF_UNIX)
+	if (!f->udp && ss->ss_family != AF_UNIX)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ FWD_TARGET_SNDBUF }, sizeof(int));
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS) {
 		/* EAGAIN on a unix socket: its backlog is full, a refusal too. */
 		fail(a, f, errno == EAGAIN ? ECONNREFUSED : errno);
 		return;
@@ -230,6 +228,20 @@ static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest
 	}
 	f->state = FWD_CONNECTING;
 	ev_set(a, &f->cli, 0);  /* still told of HUP/ERR */
+}
+
+static void dial(struct agent *a, struct fwd_conn *f, const Keel__ForwardRequest *rq)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int e = target_addr(rq, &ss, &len);
+
+	if (e < 0) {
+		fail(a, f, -e);
+		return;
+	}
+	f->udp = rq->transport == KEEL__TRANSPORT__TRANSPORT_UDP;
+	connect_target(a, f, &ss, len);
 }
 
 static void read_request(struct agent *a, struct fwd_conn *f)
@@ -482,6 +494,24 @@ free_conn:
 	close(fd);
 	fwd_free(f);
 	return e;
+}
+
+int fwd_proxy(struct agent *a, int client_fd, const struct sockaddr_storage *target,
+	      socklen_t target_len)
+{
+	struct fwd_conn *f = fwd_new(a, client_fd);
+
+	if (!f)
+		return -ENOMEM;
+	f->proxy = true;
+	if (ev_add(a, &f->cli, 0) < 0) {
+		fwd_free(f);
+		return -ENOMEM;
+	}
+	list_add(&a->fwd, &f->h.link);
+	a->n_fwd++;
+	connect_target(a, f, target, target_len);   /* a failure closes f */
+	return 0;
 }
 
 void fwd_accept(struct agent *a, int fd)

@@ -68,6 +68,11 @@ check "agent_dns: resolv.conf names only '$DNS', the upstream as a comment ($ns)
 # (c) forwarded, answered by the upstream, through glibc and raw
 out=$(resolve example.test 2>&1)
 check "agent_dns: getent ahostsv4 example.test -> 10.9.8.7 (forwarded)" grep -q "^10.9.8.7 " <<<"$out"
+# TCP: big.test is truncated over UDP (TC); glibc retries over TCP to the
+# agent, which relays the connection to the upstream: all 40 addresses.
+out=$(resolve big.test 2>&1 | awk '{print $1}' | sort -u | grep -c '^10\.7\.0\.')
+check "agent_dns: a truncated answer is fetched again over TCP through the agent (big.test: $out of 40 addresses)" \
+	test "$out" = 40
 out=$(tool query "$DNS" example.test)
 check "agent_dns: raw example.test: upstream's answer, id restored ($out)" \
 	test "$(field rcode <<<"$out")/$(field addrs <<<"$out")/$(field aa <<<"$out")" = "0/10.9.8.7/0"

@@ -2,7 +2,8 @@
 """tests/host/dns_tool.py: the DNS client and the fixture upstream of
 tests/host/agent_dns.sh and tests/bench/agent_dns.sh (not a test itself).
 
-  upstream ADDR            a UDP nameserver on ADDR:53: example.test A 10.9.8.7,
+  upstream ADDR            a nameserver on ADDR:53 (UDP and TCP): example.test A 10.9.8.7,
+                           big.test 40 A records (truncated over UDP, whole over TCP),
                            names starting with "drop" unanswered, others NXDOMAIN
   query SERVER NAME [TYPE] one query; prints rcode=, an=, aa=, addrs=, ms=
   junk SERVER              empty, 5 bytes, a label running off the end (FORMERR
@@ -15,6 +16,7 @@ import random
 import socket
 import statistics
 import struct
+import threading
 import sys
 import time
 
@@ -70,33 +72,76 @@ def ask(sock, server, name, qtype=1, timeout=2.0):
             return flags, an, addrs, (time.perf_counter() - t0) * 1000
 
 
+BIG_N = 40   # big.test: 40 A records, too many for a 512-byte UDP answer
+
+
+def answer(msg, tcp):
+    """The fixture's reply to one query, or None to stay silent."""
+    if len(msg) < 12:
+        return None
+    qid, flags = struct.unpack(">HH", msg[:4])
+    end = skip_name(msg, 12) + 4
+    qname = msg[12:end - 4]
+    qtype = struct.unpack(">H", msg[end - 4:end - 2])[0]
+    labels, off = [], 0
+    while qname[off]:
+        labels.append(qname[off + 1:off + 1 + qname[off]].decode(errors="replace"))
+        off += 1 + qname[off]
+    name = ".".join(labels).lower()
+    if name.startswith("drop"):
+        return None
+    rd, tc = flags & 0x0100, 0
+    if name == "example.test":
+        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton("10.9.8.7")
+        an = 1 if qtype == 1 else 0
+        rcode = 0
+    elif name == "big.test" and qtype == 1:
+        ans = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) +
+                       socket.inet_aton("10.7.0.%d" % i) for i in range(1, BIG_N + 1))
+        an, rcode = BIG_N, 0
+        if not tcp:              # as a real server: truncated, TC set
+            ans, an, tc = b"", 0, 0x0200
+    else:
+        ans, an, rcode = b"", 0, 3
+    hdr = struct.pack(">HHHHHH", qid, 0x8080 | rd | tc | rcode, 1, an, 0, 0)
+    return hdr + msg[12:end] + (ans if an else b"")
+
+
+def serve_tcp(conn):
+    with conn:
+        buf = b""
+        while True:
+            while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
+                more = conn.recv(65535)
+                if not more:
+                    return
+                buf += more
+            n = struct.unpack(">H", buf[:2])[0]
+            reply = answer(buf[2:2 + n], True)
+            buf = buf[2 + n:]
+            if reply:
+                conn.sendall(struct.pack(">H", len(reply)) + reply)
+
+
 def cmd_upstream(addr):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, 53))
+    t.listen(16)
+
+    def accept_loop():
+        while True:
+            c, _ = t.accept()
+            threading.Thread(target=serve_tcp, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept_loop, daemon=True).start()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, 53))
     while True:
         msg, peer = s.recvfrom(65535)
-        if len(msg) < 12:
-            continue
-        qid, flags = struct.unpack(">HH", msg[:4])
-        end = skip_name(msg, 12) + 4
-        qname = msg[12:end - 4]
-        qtype = struct.unpack(">H", msg[end - 4:end - 2])[0]
-        labels, off = [], 0
-        while qname[off]:
-            labels.append(qname[off + 1:off + 1 + qname[off]].decode(errors="replace"))
-            off += 1 + qname[off]
-        name = ".".join(labels).lower()
-        if name.startswith("drop"):
-            continue
-        rd = flags & 0x0100
-        if name == "example.test":
-            ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton("10.9.8.7")
-            an = 1 if qtype == 1 else 0
-            rcode = 0
-        else:
-            ans, an, rcode = b"", 0, 3
-        hdr = struct.pack(">HHHHHH", qid, 0x8080 | rd | rcode, 1, an, 0, 0)
-        s.sendto(hdr + msg[12:end] + (ans if an else b""), peer)
+        reply = answer(msg, False)
+        if reply:
+            s.sendto(reply, peer)
 
 
 def cmd_query(server, name, qtype="A"):
