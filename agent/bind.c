@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "frame.h"
 #include "log.h"
+#include "sockaddr.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/vm_sockets.h>
@@ -262,26 +263,6 @@ static void on_lis(struct agent *a, struct ev *e, uint32_t events)
 
 /* ---- requests --------------------------------------------------------- */
 
-static int parse_addr(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static const char *default_address(const struct agent *a)
 {
 	return a->cfg.host_address && *a->cfg.host_address ? a->cfg.host_address : "127.0.0.1";
@@ -415,7 +396,7 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 	b->host_port = rq->host_port;
 	snprintf(b->host_target, sizeof(b->host_target), "%s", rq->host_target);
 	b->owner = a->current;
-	if (parse_addr(b->address, b->port, &b->local, &b->local_len) < 0) {
+	if (sockaddr_from_ip(b->address, b->port, &b->local, &b->local_len) < 0) {
 		snprintf(err, errlen, "address %s is not a numeric IPv4 or IPv6 address", b->address);
 		e = -EINVAL;
 		goto free_bind;

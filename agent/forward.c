@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "log.h"
 #include "relay.h"
+#include "sockaddr.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -127,8 +128,6 @@ static void fail(struct agent *a, struct fwd_conn *f, int err)
 static int target_addr(const Keel__ForwardRequest *rq, struct sockaddr_storage *ss, socklen_t *len)
 {
 	const char *addr = *rq->address ? rq->address : "127.0.0.1";
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_un *su = (struct sockaddr_un *)ss;
 
 	memset(ss, 0, sizeof(*ss));
@@ -145,18 +144,8 @@ static int target_addr(const Keel__ForwardRequest *rq, struct sockaddr_storage *
 		return -EPROTONOSUPPORT;
 	if (rq->port == 0 || rq->port > 65535)
 		return -EINVAL;
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)rq->port);
-		*len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)rq->port);
-		*len = sizeof(*s6);
-	} else {
-		return -EINVAL;  /* numeric addresses only: no resolver in the loop */
-	}
-	return 0;
+	/* numeric addresses only: no resolver in the loop */
+	return sockaddr_from_ip(addr, rq->port, ss, len);
 }
 
 static int dirs_setup(struct fwd_conn *f)

@@ -8,6 +8,7 @@
 #include "fd.h"
 #include "json.h"
 #include "relay.h"
+#include "sockaddr.h"
 #include "rpc.h"
 #include "unix_listen.h"
 #include <arpa/inet.h>
@@ -139,23 +140,12 @@ static void spawn(const struct target *t, int host_fd, const char *addr, unsigne
 
 static int bind_port(const char *addr, unsigned port, int type, int *out)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, one = 1, e;
 
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*s6);
-	} else {
-		return -EINVAL;
-	}
+	if ((e = sockaddr_from_ip(addr, port, &ss, &len)) < 0)
+		return e;
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
