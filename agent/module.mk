@@ -15,7 +15,7 @@ BINS += $(B)/keel-agent
 # Helper programs of the agent's host tests and benchmarks (not tests
 # themselves): tests/progs/agent_*.c -> build/tests/bin/agent_*.
 AGENT_PROGS := $(patsubst tests/progs/%.c,$(B)/tests/bin/%,$(wildcard tests/progs/agent_*.c))
-$(B)/tests/bin/agent_%: tests/progs/agent_%.c proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
+$(B)/tests/bin/agent_%: tests/progs/agent_%.c tests/progs/rtt.h proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c,$^) -o $@ -lprotobuf-c -lcrypto -lpthread
 

@@ -8,7 +8,7 @@ $(B)/tests/bin/flood_%: tests/flood/flood_%.c proto/frame.c $(COMMON_SRC) $(PROT
 all: $(FLOOD_PROGS)
 
 # Round-trip helper of tests/bench/vm_image.sh (through keel-vsock's hybrid socket).
-$(B)/tests/bin/keel-vmbench: tests/flood/vmbench.c proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
+$(B)/tests/bin/keel-vmbench: tests/flood/vmbench.c tests/progs/rtt.h proto/frame.c $(COMMON_SRC) $(PROTO_GEN) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c,$^) -o $@ -lprotobuf-c
 

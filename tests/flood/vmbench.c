@@ -11,9 +11,7 @@
  * Both run one connection, 100 warm-up rounds, then N timed rounds of: write
  * the request frame, read the answer with the same two reads (header, body),
  * so the two figures differ only by what the guest does with the bytes. */
-#include "fd.h"
-#include "frame.h"
-#include "keel.pb-c.h"
+#include "../progs/rtt.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +20,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-#define WARMUP 100
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* A stream to guest PORT through the hybrid socket, or -1. */
 static int hybrid_dial(const char *path, unsigned port)
@@ -65,44 +48,22 @@ static int hybrid_dial(const char *path, unsigned port)
 	return fd;
 }
 
-static size_t version_frame(uint8_t *out)
-{
-	Keel__Request r = KEEL__REQUEST__INIT;
-	Keel__VersionRequest v = KEEL__VERSION_REQUEST__INIT;
-	size_t n;
-
-	r.id = 1;
-	v.major = KEEL_PROTO_MAJOR;
-	r.body_case = KEEL__REQUEST__BODY_VERSION;
-	r.version = &v;
-	n = keel__request__pack(&r, out + FRAME_HDR);
-	frame_put_len(out, (uint32_t)n);
-	return n + FRAME_HDR;
-}
-
 static int run(const char *path, unsigned port, int rounds)
 {
-	uint8_t req[64], hdr[FRAME_HDR], body[256];
+	uint8_t req[64];
 	size_t n = version_frame(req);
-	double *v = calloc((size_t)rounds, sizeof(*v));
 	int fd = hybrid_dial(path, port);
+	double med;
 
-	if (fd < 0 || !v)
+	if (fd < 0)
 		return 1;
-	for (int i = 0; i < rounds + WARMUP; i++) {
-		double t0 = now_us();
-		if (fd_write_all(fd, req, n) < 0 || fd_read_exact(fd, hdr, FRAME_HDR) < 0 ||
-		    frame_get_len(hdr) > sizeof(body) || fd_read_exact(fd, body, frame_get_len(hdr)) < 0) {
-			fprintf(stderr, "round %d: short answer\n", i);
-			return 1;
-		}
-		if (i >= WARMUP)
-			v[i - WARMUP] = now_us() - t0;
-	}
-	qsort(v, (size_t)rounds, sizeof(*v), cmp);
-	printf("%.1f\n", v[rounds / 2]);
-	free(v);
+	med = rtt_median_us(fd, req, n, rounds);
 	close(fd);
+	if (med < 0) {
+		fprintf(stderr, "short answer\n");
+		return 1;
+	}
+	printf("%.1f\n", med);
 	return 0;
 }
 

@@ -6,9 +6,7 @@
  *                                more and time until WatchPorts reports it;
  *                                prints "p50_ms p99_ms"
  * Run in the agent's network namespace for watch. */
-#include "fd.h"
-#include "frame.h"
-#include "keel.pb-c.h"
+#include "rtt.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,19 +19,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static int dial(const char *path)
 {
@@ -48,49 +33,13 @@ static int dial(const char *path)
 	return fd;
 }
 
-static size_t version_frame(uint8_t *out)
-{
-	Keel__Request r = KEEL__REQUEST__INIT;
-	Keel__VersionRequest v = KEEL__VERSION_REQUEST__INIT;
-	size_t n;
-
-	r.id = 1;
-	v.major = 1;
-	r.body_case = KEEL__REQUEST__BODY_VERSION;
-	r.version = &v;
-	n = keel__request__pack(&r, out + 4);
-	frame_put_len(out, (uint32_t)n);
-	return n + 4;
-}
-
-/* Same work per round trip on both sides: write the frame, read the reply
- * header and body with two reads. */
-static double rtt(int fd, const uint8_t *req, size_t n, int rounds)
-{
-	double *v = malloc(sizeof(double) * (size_t)rounds), med;
-	uint8_t hdr[4], body[256];
-
-	for (int i = 0; i < rounds + 100; i++) {
-		double t0 = now_us();
-		if (fd_write_all(fd, req, n) < 0 || fd_read_exact(fd, hdr, 4) < 0 ||
-		    frame_get_len(hdr) > sizeof(body) || fd_read_exact(fd, body, frame_get_len(hdr)) < 0)
-			exit(1);
-		if (i >= 100)   /* warm-up */
-			v[i - 100] = now_us() - t0;
-	}
-	qsort(v, (size_t)rounds, sizeof(double), cmp);
-	med = v[rounds / 2];
-	free(v);
-	return med;
-}
-
 static int bench_rpc(const char *ctl, int rounds)
 {
 	uint8_t req[64];
 	size_t n = version_frame(req);
 	int fd = dial(ctl);
 
-	printf("%.2f\n", rtt(fd, req, n, rounds));
+	printf("%.2f\n", rtt_median_us(fd, req, n, rounds));
 	return 0;
 }
 
@@ -120,7 +69,7 @@ static int bench_echo(int rounds)
 		}
 	}
 	close(sv[1]);
-	printf("%.2f\n", rtt(sv[0], req, n, rounds));
+	printf("%.2f\n", rtt_median_us(sv[0], req, n, rounds));
 	close(sv[0]);
 	waitpid(child, NULL, 0);
 	return 0;
@@ -195,7 +144,7 @@ static int bench_watch(const char *ctl, int n, int k)
 			return 1;
 		usleep((useconds_t)(rand() % 20000));   /* land anywhere in the poll period */
 	}
-	qsort(v, (size_t)k, sizeof(double), cmp);
+	qsort(v, (size_t)k, sizeof(double), cmp_double);
 	printf("%.2f %.2f\n", v[k / 2], v[(k * 99 + 99) / 100 - 1]);
 	return 0;
 }
