@@ -23,7 +23,7 @@ struct agent_config {
 	/* Local addresses the agent puts on lo (empty: none): host services
 	 * (host.keel.internal, the default bind address) and its DNS server. */
 	const char *host_address, *dns_address;
-	const char *run_dir, *docker_sock, *containerd_sock, *var_lib, *share_root;
+	const char *run_dir, *docker_sock, *containerd_sock, *var_lib;
 	pid_t init_pid;
 	const char *net;
 	uint32_t max_frame;

@@ -2,6 +2,7 @@
 #include "dispatch.h"
 #include "clock.h"
 #include "frame.h"
+#include "mountpoint.h"
 #include "timesync.h"
 #include <errno.h>
 #include <signal.h>
@@ -145,23 +146,6 @@ static void do_power(struct dispatch_ctx *d, const Keel__PowerRequest *rq,
 		dispatch_error(a, resp, EINVAL, "power: unknown action");
 }
 
-bool dispatch_path_below(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-	const char *p;
-
-	if (path[0] != '/' || strncmp(path, root, n) != 0 || path[n] != '/' || !path[n + 1])
-		return false;
-	for (p = path + n; *p; ) {
-		const char *c = p + 1, *end = strchr(c, '/');
-		size_t len = end ? (size_t)(end - c) : strlen(c);
-		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
-		p = c + len;
-	}
-	return true;
-}
-
 static bool tag_ok(const char *tag)
 {
 	size_t n = strlen(tag);
@@ -182,9 +166,9 @@ static void do_mount(struct dispatch_ctx *d, const Keel__MountRequest *rq,
 		dispatch_error(a, resp, EINVAL, "mount: bad tag");
 		return;
 	}
-	if (!dispatch_path_below(rq->path, d->share_root)) {
+	if (!share_path_allowed(rq->path)) {
 		dispatch_error(a, resp, EINVAL,
-			       arena_printf(a, "mount: path must be below %s", d->share_root));
+			       arena_printf(a, "mount %s: %s", rq->path, mountpoint_error(-EINVAL)));
 		return;
 	}
 	if (strcmp(fstype, "9p") == 0)
@@ -195,7 +179,8 @@ static void do_mount(struct dispatch_ctx *d, const Keel__MountRequest *rq,
 	}
 	e = d->ops->mount(d->ops_ctx, rq->tag, rq->path, fstype, flags, data);
 	if (e < 0)
-		errno_error(a, resp, e, arena_printf(a, "mount %s", rq->path));
+		dispatch_error(a, resp, -e, arena_printf(a, "mount %s: %s", rq->path,
+							 mountpoint_error(e)));
 }
 
 static void do_unmount(struct dispatch_ctx *d, const Keel__UnmountRequest *rq,
@@ -203,9 +188,9 @@ static void do_unmount(struct dispatch_ctx *d, const Keel__UnmountRequest *rq,
 {
 	int e;
 
-	if (!dispatch_path_below(rq->path, d->share_root)) {
+	if (!share_path_allowed(rq->path)) {
 		dispatch_error(a, resp, EINVAL,
-			       arena_printf(a, "unmount: path must be below %s", d->share_root));
+			       arena_printf(a, "unmount %s: %s", rq->path, mountpoint_error(-EINVAL)));
 		return;
 	}
 	e = d->ops->umount(d->ops_ctx, rq->path);

@@ -34,7 +34,6 @@ struct dispatch_ctx {
 	const struct dispatch_ops *ops;
 	void *ops_ctx;
 	struct health_input health;     /* docker/containerd readiness filled by caller */
-	const char *share_root;         /* Mount/Unmount only below this */
 	const char *resolv_path;        /* NetConfig DNS goes here */
 	uint64_t time_threshold_ms;     /* SyncTime default */
 	/* Optional: asked before a Health request is answered; returning true
@@ -59,7 +58,4 @@ void dispatch_error(struct arena *a, Keel__Response *resp, int code, const char 
 /* Convert a port_set into PortList entries allocated in a. */
 int dispatch_port_list(struct arena *a, const struct port_set *set, Keel__PortList *pl);
 Keel__Port *dispatch_port(struct arena *a, const struct port_entry *e);
-/* true when path is absolute, strictly below root, and has no "." or ".."
- * components, no "//" and no trailing slash. */
-bool dispatch_path_below(const char *path, const char *root);
 #endif

@@ -137,13 +137,6 @@ static void unescape(char *s)
 	*o = 0;
 }
 
-static bool under(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-
-	return strncmp(path, root, n) == 0 && path[n] == '/' && path[n + 1];
-}
-
 /* The mount at each path that counts is the last one (it hides the others). */
 static Keel__MountInfo *mount_at(struct hb *b, const char *path)
 {
@@ -177,7 +170,7 @@ static void mountinfo_line(struct hb *b, const struct health_input *in, char *li
 		role = "root";
 	else if (strcmp(f[4], in->var_lib) == 0)
 		role = strcmp(fstype, "tmpfs") == 0 ? "ephemeral" : "data";
-	else if (under(f[4], in->share_root))
+	else if (strcmp(fstype, "virtiofs") == 0 || strcmp(fstype, "9p") == 0)
 		role = "share";
 	else
 		return;

@@ -13,7 +13,6 @@ struct health_input {
 	const char *meminfo;       /* /proc/meminfo */
 	const char *loadavg;       /* /proc/loadavg */
 	const char *var_lib;       /* /var/lib */
-	const char *share_root;    /* /mnt/host */
 	bool docker_ready, containerd_ready;
 	const char *agent;         /* "keel-agent 0.1.0" */
 };

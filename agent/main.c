@@ -4,6 +4,7 @@
 #include "fd.h"
 #include "frame.h"
 #include "log.h"
+#include "mountpoint.h"
 #include "hostnet.h"
 #include "netconf.h"
 #include "timesync.h"
@@ -36,7 +37,6 @@ static const char usage[] =
 "  --docker-sock PATH        (/run/docker.sock)\n"
 "  --containerd-sock PATH    (/run/containerd/containerd.sock)\n"
 "  --var-lib DIR             (/var/lib)\n"
-"  --share-root DIR          where shares are mounted (/mnt/host)\n"
 "  --init-pid PID            who gets Shutdown/Reboot signals (1)\n"
 "  --net SPEC                ADDR/LEN,gw=GW,dns=DNS: configure eth0 at start\n"
 "  --max-frame BYTES         largest request frame (1048576)\n"
@@ -50,7 +50,7 @@ static const char usage[] =
 "the listeners are up.\n";
 
 enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_HUDS, O_HADDR, O_DADDR, O_RUN, O_DOCKER,
-       O_CTRD, O_VARLIB, O_SHARE, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_RTO, O_ITO,
+       O_CTRD, O_VARLIB, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_RTO, O_ITO,
        O_THR, O_DEBUG, O_HELP };
 
 static const struct option opts[] = {
@@ -67,7 +67,6 @@ static const struct option opts[] = {
 	{ "docker-sock", required_argument, 0, O_DOCKER },
 	{ "containerd-sock", required_argument, 0, O_CTRD },
 	{ "var-lib", required_argument, 0, O_VARLIB },
-	{ "share-root", required_argument, 0, O_SHARE },
 	{ "init-pid", required_argument, 0, O_INIT },
 	{ "net", required_argument, 0, O_NET },
 	{ "max-frame", required_argument, 0, O_MAXF },
@@ -99,7 +98,7 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		.vsock = true, .control_port = 1024, .forward_port = 1025,
 		.run_dir = "/run/keel", .docker_sock = "/run/docker.sock",
 		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
-		.share_root = "/mnt/host", .init_pid = 1,
+		.init_pid = 1,
 		.host_address = KEEL_HOST_ADDRESS, .dns_address = KEEL_DNS_ADDRESS, .max_frame = FRAME_MAX_DEFAULT,
 		.max_control = 256, .max_forward = 1024, .read_timeout_ms = 10000,
 		.idle_timeout_ms = 300000, .time_threshold_ms = TIMESYNC_DEFAULT_THRESHOLD_MS,
@@ -121,7 +120,6 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case O_DOCKER: c->docker_sock = optarg; break;
 		case O_CTRD: c->containerd_sock = optarg; break;
 		case O_VARLIB: c->var_lib = optarg; break;
-		case O_SHARE: c->share_root = optarg; break;
 		case O_INIT: ok = num(optarg, 1, INT32_MAX, &v); c->init_pid = (pid_t)v; break;
 		case O_NET: c->net = optarg; break;
 		case O_MAXF: ok = num(optarg, 16, 64u << 20, &v); c->max_frame = (uint32_t)v; break;
@@ -148,33 +146,11 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 
 static int op_settime(void *ctx, int64_t ns) { return timesync_settime(ctx, ns); }
 
-/* mkdir -p: the mount point of a share (below the share root, checked). */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = 0;
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 static int op_mount(void *ctx, const char *src, const char *dst, const char *fstype,
 		    unsigned long flags, const char *data)
 {
-	int e = make_dirs(dst);
+	char covered[64];
+	int e = mountpoint_prepare(dst, covered, sizeof(covered));
 
 	(void)ctx;
 	if (e < 0)
@@ -242,13 +218,12 @@ static void setup_dispatch(struct agent *a)
 	d->ops = &agent_ops;
 	d->ops_ctx = a;
 	d->defer_health = probe_before_health;
-	d->share_root = a->cfg.share_root;
 	d->resolv_path = a->resolv_path;
 	d->time_threshold_ms = a->cfg.time_threshold_ms;
 	d->health = (struct health_input){
 		.status_path = a->status_path, .mountinfo = "/proc/self/mountinfo",
 		.meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg",
-		.var_lib = a->cfg.var_lib, .share_root = a->cfg.share_root,
+		.var_lib = a->cfg.var_lib,
 		.agent = "keel-agent " KEEL_VERSION_STRING,
 	};
 }

@@ -32,8 +32,6 @@ static const struct mount_step mount_steps[] = {
 	{ "cgroup2",  "/sys/fs/cgroup", "cgroup2",  NSE, "nsdelegate" },
 	{ "tmpfs",    "/run",           "tmpfs",    MS_NOSUID | MS_NODEV, "mode=0755" },
 	{ "tmpfs",    "/tmp",           "tmpfs",    MS_NOSUID | MS_NODEV, "mode=1777" },
-	/* Share mount points (/mnt/host/TAG) are made here: / is read-only. */
-	{ "tmpfs",    "/mnt",           "tmpfs",    MS_NOSUID | MS_NODEV, "mode=0755" },
 };
 
 /* A directory on another device than its parent is already a mount point

@@ -1,30 +1,11 @@
 /* init/shares.c: see shares.h. */
 #include "shares.h"
+#include "mountpoint.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-
-int mkdir_p(const char *path, unsigned mode)
-{
-	char tmp[SHARE_PATH_MAX + 64];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		if (i < n)
-			tmp[i] = '/';
-	}
-	return 0;
-}
 
 static int try_mount(const struct share_cfg *c, const char *fstype, const char *opts)
 {
@@ -40,8 +21,9 @@ int share_mount(const struct share_cfg *cfg, struct share_state *st)
 	memset(st, 0, sizeof(*st));
 	st->cfg = cfg;
 	st->fstype = cfg->fs == SHARE_FS_9P ? "9p" : "virtiofs";
-	if ((r = mkdir_p(cfg->path, 0755)) < 0) {
-		snprintf(st->message, sizeof(st->message), "mkdir: %s", strerror(-r));
+	if ((r = mountpoint_prepare(cfg->path, st->covered, sizeof(st->covered))) < 0) {
+		snprintf(st->message, sizeof(st->message), "mount point: %s",
+			 mountpoint_error(r));
 		return r;
 	}
 	if (cfg->fs == SHARE_FS_9P) {

@@ -1,14 +1,18 @@
 /* init/shares.h: host directories: virtiofs (9p as fallback) mounted
- * nosuid,nodev, with no uid/gid options so files keep the host's owners. */
+ * nosuid,nodev at the same path as on the host (common/mountpoint.h makes
+ * the mount point), with no uid/gid options: the file server on the host
+ * decides the owners the VM sees (docs/shares.md). */
 #ifndef KEEL_INIT_SHARES_H
 #define KEEL_INIT_SHARES_H
 #include "config.h"
+#include "mountpoint.h"
 #include <stdbool.h>
 
 struct share_state {
 	const struct share_cfg *cfg;
 	const char *fstype;       /* what was mounted or last tried */
 	bool mounted;
+	char covered[64];         /* the image directory a tmpfs now covers, or "" */
 	char message[128];        /* error text, "" when mounted */
 };
 
@@ -18,5 +22,4 @@ struct share_state {
 
 /* Mount one share; failures are in st (never fatal). Returns 0 or -errno. */
 int share_mount(const struct share_cfg *cfg, struct share_state *st);
-int mkdir_p(const char *path, unsigned mode);
 #endif

@@ -6,3 +6,10 @@ $(B)/keel-fsguard: $(KEEL_FSGUARD_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -lseccomp
 
 BINS += $(B)/keel-fsguard
+
+# The file server itself: Debian 13's Rust virtiofsd with its own libc
+# (scripts/fetch-virtiofsd; the .debs are cached, the tree is a build output).
+$(B)/virtiofsd/virtiofsd: scripts/fetch-virtiofsd scripts/apt-release | deps
+	scripts/fetch-virtiofsd $(B)/virtiofsd
+
+all: $(B)/virtiofsd/virtiofsd

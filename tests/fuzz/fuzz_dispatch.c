@@ -97,11 +97,11 @@ static const struct dispatch_ops ops = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dispatch_ctx d = {
-		.ops = &ops, .share_root = "/nonexistent-keel-fuzz/share",
+		.ops = &ops,
 		.resolv_path = "/nonexistent-keel-fuzz/resolv.conf", .time_threshold_ms = 100,
 		.health = { .status_path = "/nonexistent-keel-fuzz/status", .mountinfo = "/proc/self/mountinfo",
 			    .meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg", .var_lib = "/tmp",
-			    .share_root = "/nonexistent-keel-fuzz/share", .agent = "fuzz" },
+			    .agent = "fuzz" },
 	};
 	struct arena a;
 	Keel__Response resp;

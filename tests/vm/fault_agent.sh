@@ -18,7 +18,7 @@ set -uo pipefail
 
 img_require "$PROBE"
 t_file=$(date +%s%3N)
-mkdir -p "$TMP/share" && echo x > "$TMP/share/x"
+as_user sh -c "mkdir -p '$TMP/share' && echo x > '$TMP/share/x'"
 boot boot --no-data --memory 512 --share "$TMP/share:real" \
 	--append "keel.share=ghost:/mnt/host/ghost:virtiofs" || exit 1
 if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
@@ -32,9 +32,9 @@ check "dangling share: Health lists /mnt/host/ghost with an error ($ghost)" test
 check "dangling share: Health status $(jget "$h" 'h["status"]') names it ($(jget "$h" '"; ".join(h["reasons"])'))" \
 	bash -c '[ "$1" != ok ] && [[ "$2" == *ghost* ]]' _ "$(jget "$h" 'h["status"]')" "$(jget "$h" '" ".join(h["reasons"])')"
 check "dangling share: the other share is mounted" \
-	test "$(jget "$h" '[m.get("error", "") for m in h["mounts"] if m["path"] == "/mnt/host/real"]')" = "['']"
+	test "$(jget "$h" '[m.get("error", "") for m in h["mounts"] if m["path"] == "'"$TMP/share"'"]')" = "['']"
 check "dangling share: the boot went on (dockerd ready)" test "$(jget "$h" 'h["docker_ready"]')" = True
-check "dangling share: the real share is readable in the VM" test "$(tool 'cat /host/mnt/host/real/x')" = x
+check "dangling share: the real share is readable in the VM, at its host path" test "$(tool "cat /host$TMP/share/x")" = x
 
 # --- no vsock path from the guest to the agent ----------------------------------
 agent0=$(vm_pid keel-agent)
@@ -100,7 +100,7 @@ fetch() { python3 -c 'import sys,urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/hello" % sys.argv[1], timeout=2).read().decode().strip())' "$port" 2>/dev/null; }
 docker run -d --name web -p "$port:8080" "$FIMG" /bin/httpd -f -p 8080 -h /bin >/dev/null
 # the binary itself, not the keelctl function: then $! is what to kill
-"$KEELCTL" --hybrid "$state/vsock.sock" publish --auto > "$TMP/publish.log" 2>&1 &
+as_user "$KEELCTL" --hybrid "$state/vsock.sock" publish --auto > "$TMP/publish.log" 2>&1 &
 pub=$!
 on_exit "kill $pub 2>/dev/null"
 check "publish --auto: the container's port $port answers on the host" wait_for 20 fetch

@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 #
 #   img_require                      FAIL and exit when a build product is missing
-#   run_vm ARGS...                   scripts/run-vm
+#   run_vm ARGS...                   scripts/run-vm, as the test user
 #   boot LABEL [RUN-VM START ARGS]   start the VM in $state, timed into $boot_ms;
 #                                    PASS/FAIL lines; returns 1 on failure
 #   stop_vm                          run-vm stop (also registered at exit)
@@ -23,6 +23,12 @@
 # Settings (set before sourcing or before calling): state (run-vm state dir,
 # default $TMP/state), bound_s (boot bound, KEEL_BOOT_BOUND_S, default 120).
 # After boot: $state/console.log, $state/vsock.sock, $state/qemu.pid.
+#
+# run-vm runs as an ordinary user (tests/lib-user.sh: TEST_USER owns $TMP
+# and the state dir), as a desktop user runs it; the test's own probes
+# (keelctl, the docker CLI) run as root, which reaches that user's sockets.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib-user.sh"
+user_setup
 
 KEELCTL=$B/keelctl
 DOCKER=$B/tests/bin/docker
@@ -33,12 +39,13 @@ bound_s=${bound_s:-${KEEL_BOOT_BOUND_S:-120}}
 
 img_require() {
 	local f
-	for f in "$KEELCTL" "$B/keel-vsock" "$B/keel.img" "$B/bzImage" "$DOCKER" "$@"; do
+	for f in "$KEELCTL" "$B/keel-vsock" "$B/keel.img" "$B/bzImage" "$DOCKER" \
+		"$B/keel-fsguard" "$B/virtiofsd/virtiofsd" "$@"; do
 		[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite: $f missing (make test-vm builds it)"; exit 1; }
 	done
 }
 
-run_vm() { "$TOP/scripts/run-vm" "$@"; }
+run_vm() { as_user "$USER_TOP/scripts/run-vm" "$@"; }
 stop_vm() { run_vm stop --state-dir "$state" >/dev/null 2>&1; }
 on_exit 'stop_vm'
 
@@ -47,7 +54,7 @@ on_exit 'stop_vm'
 proxy_pid=
 start_docker_proxy() {
 	rm -f "$TMP/docker.sock"
-	"$KEELCTL" --hybrid "$state/vsock.sock" forward-unix "$TMP/docker.sock:/run/docker.sock" \
+	as_user "$KEELCTL" --hybrid "$state/vsock.sock" forward-unix "$TMP/docker.sock:/run/docker.sock" \
 		>"$TMP/proxy.log" 2>&1 &
 	proxy_pid=$!
 	wait_for 5 test -S "$TMP/docker.sock"
@@ -61,8 +68,8 @@ stop_docker_proxy() {
 on_exit 'stop_docker_proxy'
 docker() { DOCKER_HOST=unix://$TMP/docker.sock "$DOCKER" "$@"; }
 
-keelctl() { "$KEELCTL" --hybrid "$state/vsock.sock" "$@"; }
-health_json() { "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
+keelctl() { as_user "$KEELCTL" --hybrid "$state/vsock.sock" "$@"; }
+health_json() { as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
 jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # import_busybox TAG [FILE...]: the test image. /bin/busybox of the host's

@@ -2,7 +2,8 @@
 # mission_vm.sh: what the VM exists for, in the booted product image with a
 # real dockerd, nothing mocked (docs/mission.md lists what each check proves).
 # Two boots on one small data disk:
-#   boot 1: user namespaces, shares keeping host ownership and modes, TCP and
+#   boot 1: user namespaces, the default share (the user's home at the same
+#           path; tests/vm/shares.sh has the ownership rules), TCP and
 #           UDP ports published on the host by `keelctl publish --auto` (an
 #           ordinary user's publisher) with the latency measured, port 80
 #           skipped without keel-bindd and bound through it, the clock after a
@@ -16,27 +17,14 @@ set -uo pipefail
 . "$(dirname "$0")/lib-image.sh"
 
 data=$TMP/data.img
-share=$TMP/share
 img_require "$B/tests/bin/udp-echo" "$B/keel-bindd"
 # 1 GiB: small enough that filling /var/lib below the agent's 512 MiB free
-# threshold is one fallocate.
-boot_args=(--data "$data" --data-size 1G --share "$share:work" --memory 1024)
+# threshold is one fallocate. No --share: run-vm shares the user's home.
+boot_args=(--data "$data" --data-size 1G --memory 1024)
 BB=keel-test/busybox:1
-user=65534   # the publisher runs as this ordinary user (nobody)
-
-# --- the share: several owners and modes, made on the host as root ---------
-mkdir -p "$share"
-echo secret > "$share/secret" && chown 1001:1001 "$share/secret" && chmod 0600 "$share/secret"
-echo group > "$share/grp" && chown 1002:100 "$share/grp" && chmod 0640 "$share/grp"
-printf '#!/bin/sh\necho tool\n' > "$share/tool" && chmod 0755 "$share/tool"
-mkdir "$share/sgdir" && chown 1000:1000 "$share/sgdir" && chmod 2775 "$share/sgdir"
-ln -s tool "$share/link"
-echo mapped > "$share/mapped" && chown 101000:101000 "$share/mapped" && chmod 0644 "$share/mapped"
-mkdir "$share/drop" && chmod 0777 "$share/drop"
-share_names=(secret grp tool sgdir link mapped drop)
-# one line per entry: name uid gid mode type (busybox stat on both sides)
-stat_fmt='%n %u %g %a %F'
-host_view=$(cd "$share" && /bin/busybox stat -c "$stat_fmt" "${share_names[@]}")
+# the publisher runs as the user who runs the VM (tests/lib-user.sh)
+as_user mkdir -p "$TEST_HOME/keel-mission" && echo "from home" > "$TEST_HOME/keel-mission/hello"
+on_exit 'rm -rf "$TEST_HOME/keel-mission"'
 
 # --- boot 1 --------------------------------------------------------------------
 boot boot1 "${boot_args[@]}" || exit 1
@@ -44,12 +32,10 @@ record_metric mission_boot1_ms "$boot_ms"
 if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
 check "docker import of the busybox test image (with udp-echo)" import_busybox "$BB" "$B/tests/bin/udp-echo"
 
-# The publisher: started once, as an ordinary user, before any container;
-# nothing else is asked of it. It is pointed at a keel-bindd that is not
-# there (whatever runs on the host); a second one, later, at a real one. The user needs to reach the hybrid socket.
-chmod 755 "$TMP" "$state" && chmod 666 "$state/vsock.sock"
-setpriv --reuid=$user --regid=$user --clear-groups \
-	"$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/no-bindd.sock" \
+# The publisher: started once, as the user who runs the VM, before any
+# container; nothing else is asked of it. It is pointed at a keel-bindd that
+# is not there (whatever runs on the host); a second one, later, at a real one.
+as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/no-bindd.sock" \
 	>"$TMP/publish.log" 2>&1 &
 pub_pid=$!
 on_exit 'kill $pub_pid 2>/dev/null; wait $pub_pid 2>/dev/null'
@@ -97,34 +83,12 @@ hmap=$(docker run --rm --userns=host "$BB" cat /proc/self/uid_map | xargs)
 check "userns: --userns=host is allowed and gives the identity map, as the README states (got '$hmap')" \
 	test "$hmap" = "0 0 4294967295"
 
-# --- shares --------------------------------------------------------------------
-# the VM's view: a container without remap reading /mnt/host/work
-vm_view=$(run_priv -v /mnt/host/work:/mnt/host/work -w /mnt/host/work "$BB" stat -c "$stat_fmt" "${share_names[@]}")
-check "shares: the VM sees every host uid, gid, mode and type unchanged" test "$vm_view" = "$host_view"
-[ "$vm_view" = "$host_view" ] || { echo "host:"; echo "$host_view"; echo "vm:"; echo "$vm_view"; }
-check "shares: the symlink is a symlink to the same target in the VM" \
-	test "$(run_priv -v /mnt/host/work:/s "$BB" readlink /s/link)" = tool
-# a remapped container: same modes; ids shifted by -100000, ids outside the
-# map (every id below 100000) show as the overflow id 65534 (README)
-expect_ct=$(awk 'function m(x) { return (x >= 100000 && x < 165536) ? x - 100000 : 65534 }
-	{ $2 = m($2); $3 = m($3); print }' <<< "$host_view")
-ct_view=$(docker run --rm -v /mnt/host/work:/data -w /data "$BB" stat -c "$stat_fmt" "${share_names[@]}")
-check "shares: a remapped container sees the same modes, ids mapped (<100000 -> 65534, 101000 -> 1000)" \
-	test "$ct_view" = "$expect_ct"
-[ "$ct_view" = "$expect_ct" ] || { echo "expected:"; echo "$expect_ct"; echo "container:"; echo "$ct_view"; }
-check "shares: a remapped container's root cannot read another user's 0600 file" \
-	bash -c '! "$@"' _ docker run --rm -v /mnt/host/work:/data "$BB" cat /data/secret
-check "shares: a --userns=host container can (README: it is root over the share)" \
-	test "$(docker run --rm --userns=host -v /mnt/host/work:/data "$BB" cat /data/secret)" = secret
-docker run --rm -v /mnt/host/work:/data "$BB" sh -c 'echo c > /data/drop/by-container'
-run_priv -v /mnt/host/work:/s "$BB" sh -c 'echo r > /s/sgdir/by-vm-root'
-check "shares: a remapped container's write lands on the host as 100000:100000" \
-	test "$(stat -c '%u %g' "$share/drop/by-container" 2>&1)" = "100000 100000"
-check "shares: a VM-root write in the setgid dir lands as 0:1000 (group inherited)" \
-	test "$(stat -c '%u %g' "$share/sgdir/by-vm-root" 2>&1)" = "0 1000"
-opts=$(run_priv "$BB" awk '$2 == "/mnt/host/work" { print $3, $4 }' /proc/1/mounts)
-check "shares: /mnt/host/work is virtiofs, nosuid,nodev ($opts)" \
-	bash -c '[[ "$1" == virtiofs* && ",${1#* }," == *,nosuid,* && ",${1#* }," == *,nodev,* ]]' _ "$opts"
+# --- the default share: the user's home, at the same path --------------------
+check "shares: without --share, the user's home is shared at the same path ($TEST_HOME)" \
+	test "$(docker run --rm -v "$TEST_HOME/keel-mission":/src "$BB" cat /src/hello)" = "from home"
+docker run --rm -v "$TEST_HOME/keel-mission":/src "$BB" sh -c 'echo c > /src/by-container'
+check "shares: what a container writes there is the user's on the host" \
+	test "$(stat -c %U "$TEST_HOME/keel-mission/by-container" 2>&1)" = "$TEST_USER"
 
 # --- ports ---------------------------------------------------------------------
 web() { # web NAME PUBLISH: busybox httpd serving the image's /www ("keel-test")
@@ -189,12 +153,11 @@ docker rm -f web8080 web8081 >/dev/null
 # below 1024: keel-bindd (as root here; docs/bindd.md runs it with only
 # CAP_NET_BIND_SERVICE) serving the publisher's group, and a second publisher
 # that uses it
-"$B/keel-bindd" --socket "$TMP/bindd.sock" --group $user >"$TMP/bindd.log" 2>&1 &
+"$B/keel-bindd" --socket "$TMP/bindd.sock" --group "$TEST_GID" >"$TMP/bindd.log" 2>&1 &
 bindd_pid=$!
 on_exit 'kill $bindd_pid 2>/dev/null; wait $bindd_pid 2>/dev/null'
 wait_for 5 test -S "$TMP/bindd.sock"
-setpriv --reuid=$user --regid=$user --clear-groups \
-	"$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/bindd.sock" \
+as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/bindd.sock" \
 	>"$TMP/publish-bindd.log" 2>&1 &
 pub2_pid=$!
 on_exit 'kill $pub2_pid 2>/dev/null; wait $pub2_pid 2>/dev/null'

@@ -38,7 +38,7 @@ check "docker import of the busybox test image (with udp-ask)" import_busybox "$
 # start_bind NAME ARGS...: a long-running `keelctl bind`; its pid in BIND_PID_NAME
 start_bind() {
 	local name=$1; shift
-	"$KEELCTL" --hybrid "$state/vsock.sock" bind "$@" > "$TMP/bind-$name.log" 2>&1 &
+	as_user "$KEELCTL" --hybrid "$state/vsock.sock" bind "$@" > "$TMP/bind-$name.log" 2>&1 &
 	eval "BIND_PID_$name=$!"
 	on_exit "kill $! 2>/dev/null"
 	wait_for 20 grep -q '^bound' "$TMP/bind-$name.log"
@@ -97,7 +97,7 @@ check "keelctl binds lists the tcp and the udp bind with their targets" \
 
 docker run -d --name published -p 9000:80 "$BB" httpd -f -p 80 >/dev/null 2>&1
 wait_for 20 sh -c "'$KEELCTL' --hybrid '$state/vsock.sock' --json ports | grep -q '\"port\": *9000'"
-timeout 20 "$KEELCTL" --hybrid "$state/vsock.sock" bind 9000 127.0.0.1:1 > "$TMP/bind-taken.log" 2>&1; rc=$?
+as_user timeout 20 "$KEELCTL" --hybrid "$state/vsock.sock" bind 9000 127.0.0.1:1 > "$TMP/bind-taken.log" 2>&1; rc=$?
 check "a guest port held by a published container is refused (exit $rc: $(head -n1 "$TMP/bind-taken.log"))" \
 	sh -c "test $rc = 1 && grep -qi 'in use' '$TMP/bind-taken.log' && grep -q 'docker-proxy' '$TMP/bind-taken.log'"
 docker rm -f published >/dev/null 2>&1
