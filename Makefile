@@ -51,7 +51,7 @@ $(B)/musl/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/virtiofsd -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 kernel: deps
 	scripts/build-kernel $(B)/bzImage

@@ -31,5 +31,11 @@ $(B)/tests/bin/udp-ask: tests/vm/progs/udp-ask.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
 
-all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
+# share benchmark (tests/bench/share_io.sh): file-system timings in the VM
+$(B)/tests/bin/fs-bench: tests/vm/progs/fs-bench.c | deps
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
+
+all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/fs-bench
 test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
+bench: $(B)/tests/bin/fs-bench
