@@ -9,18 +9,14 @@
 #                   when it can read it, else a copy of what run-vm needs)
 #   as_user CMD...  CMD as that user, with its own HOME and no XDG dirs of root
 #
-# After user_setup: TEST_USER, TEST_UID, TEST_GID, TEST_HOME, USER_TOP.
+# After user_setup: TEST_USER, TEST_UID, TEST_GID, TEST_HOME, USER_TOP, AS_USER.
 # Run as an ordinary user already, the tests use that user as it is.
 
 TEST_USER=${KEEL_TEST_USER:-keel-test}
 
-as_user() {
-	if [ "$(id -u)" != 0 ]; then "$@"; return; fi
-	setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups \
-		env -u XDG_RUNTIME_DIR -u XDG_CACHE_HOME -u XDG_CONFIG_HOME -u XDG_STATE_HOME \
-		-u KEEL_CACHE -u KEEL_STATE_DIR \
-		HOME="$TEST_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER" "$@"
-}
+# AS_USER: the same as a command prefix, for a background job whose $! must
+# be the program itself (setpriv and env exec it): "${AS_USER[@]}" CMD &
+as_user() { "${AS_USER[@]}" "$@"; }
 
 # What scripts/run-vm reads from its tree.
 _user_top_files=(scripts rootfs/files/etc/subuid rootfs/files/etc/subgid
@@ -41,6 +37,7 @@ _user_stage_top() {
 user_setup() {
 	if [ "$(id -u)" != 0 ]; then
 		TEST_USER=$(id -un) TEST_UID=$(id -u) TEST_GID=$(id -g) TEST_HOME=$HOME USER_TOP=$TOP
+		AS_USER=(env)
 		return 0
 	fi
 	if ! id "$TEST_USER" >/dev/null 2>&1; then
@@ -49,6 +46,10 @@ user_setup() {
 	fi
 	TEST_UID=$(id -u "$TEST_USER") TEST_GID=$(id -g "$TEST_USER")
 	TEST_HOME=$(getent passwd "$TEST_USER" | cut -d: -f6)
+	AS_USER=(setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups
+		env -u XDG_RUNTIME_DIR -u XDG_CACHE_HOME -u XDG_CONFIG_HOME -u XDG_STATE_HOME
+		-u KEEL_CACHE -u KEEL_STATE_DIR
+		HOME="$TEST_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER")
 	# the scratch directory is the user's; root (the test) writes in it too
 	chown "$TEST_UID:$TEST_GID" "$TMP" && chmod 755 "$TMP"
 	USER_TOP=$TOP

@@ -8,57 +8,65 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#define SPECIAL_BITS (S_ISUID | S_ISGID)
+/* One argument of a call, masked, equal to a value: EPERM. */
+struct arg_rule {
+	int nr;
+	unsigned arg, mask, value;
+};
 
-/* A mode argument (at position arg) with one of the special bits set, or
- * naming a character or block device: each is one rule, since a libseccomp
- * rule ANDs its conditions. */
-static int deny_mode_bits(scmp_filter_ctx ctx, int nr, unsigned arg)
+#define BITS_OF(call, arg) \
+	{ SCMP_SYS(call), arg, S_ISUID, S_ISUID }, { SCMP_SYS(call), arg, S_ISGID, S_ISGID }
+#define DEVICES_OF(call, arg) \
+	{ SCMP_SYS(call), arg, S_IFMT, S_IFCHR }, { SCMP_SYS(call), arg, S_IFMT, S_IFBLK }
+
+static const struct arg_rule mode_rules[] = {
+	BITS_OF(chmod, 1), BITS_OF(fchmod, 1), BITS_OF(fchmodat, 2), BITS_OF(creat, 1),
+	BITS_OF(mknod, 1), BITS_OF(mknodat, 2),
+	DEVICES_OF(mknod, 1), DEVICES_OF(mknodat, 2),
+};
+
+/* open-like calls look at the mode only when they create (O_CREAT or
+ * O_TMPFILE): the flags argument and the mode argument, both. */
+struct create_rule {
+	int nr;
+	unsigned flags_arg, mode_arg;
+};
+
+static const struct create_rule create_rules[] = {
+	{ SCMP_SYS(open), 1, 2 }, { SCMP_SYS(openat), 2, 3 },
+};
+
+static int add_mode_rules(scmp_filter_ctx ctx)
 {
-	static const unsigned bits[] = { S_ISUID, S_ISGID };
-	size_t i;
-	int r;
+	const struct arg_rule *r;
+	int e;
 
-	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-				     SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, bits[i], bits[i]));
-		if (r < 0)
-			return r;
+	for (r = mode_rules; r < mode_rules + sizeof(mode_rules) / sizeof(mode_rules[0]); r++) {
+		e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), r->nr, 1,
+				     SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->value));
+		if (e < 0)
+			return e;
 	}
 	return 0;
 }
 
-static int deny_devices(scmp_filter_ctx ctx, int nr, unsigned arg)
-{
-	static const unsigned types[] = { S_IFCHR, S_IFBLK };
-	size_t i;
-	int r;
-
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-				     SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, S_IFMT, types[i]));
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* open-like calls: only a create (O_CREAT, or O_TMPFILE) looks at the mode. */
-static int deny_create_bits(scmp_filter_ctx ctx, int nr, unsigned flags_arg, unsigned mode_arg)
+static int add_create_rules(scmp_filter_ctx ctx)
 {
 	static const unsigned creates[] = { O_CREAT, __O_TMPFILE };
 	static const unsigned bits[] = { S_ISUID, S_ISGID };
+	const struct create_rule *r;
 	size_t c, b;
-	int r;
+	int e;
 
-	for (c = 0; c < sizeof(creates) / sizeof(creates[0]); c++)
-		for (b = 0; b < sizeof(bits) / sizeof(bits[0]); b++) {
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
-				SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, creates[c], creates[c]),
-				SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, bits[b], bits[b]));
-			if (r < 0)
-				return r;
-		}
+	for (r = create_rules; r < create_rules + sizeof(create_rules) / sizeof(create_rules[0]); r++)
+		for (c = 0; c < sizeof(creates) / sizeof(creates[0]); c++)
+			for (b = 0; b < sizeof(bits) / sizeof(bits[0]); b++) {
+				e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), r->nr, 2,
+					SCMP_CMP(r->flags_arg, SCMP_CMP_MASKED_EQ, creates[c], creates[c]),
+					SCMP_CMP(r->mode_arg, SCMP_CMP_MASKED_EQ, bits[b], bits[b]));
+				if (e < 0)
+					return e;
+			}
 	return 0;
 }
 
@@ -93,16 +101,7 @@ static int add_rules(scmp_filter_ctx ctx)
 {
 	int r;
 
-	if ((r = deny_mode_bits(ctx, SCMP_SYS(chmod), 1)) < 0 ||
-	    (r = deny_mode_bits(ctx, SCMP_SYS(fchmod), 1)) < 0 ||
-	    (r = deny_mode_bits(ctx, SCMP_SYS(fchmodat), 2)) < 0 ||
-	    (r = deny_create_bits(ctx, SCMP_SYS(open), 1, 2)) < 0 ||
-	    (r = deny_create_bits(ctx, SCMP_SYS(openat), 2, 3)) < 0 ||
-	    (r = deny_mode_bits(ctx, SCMP_SYS(creat), 1)) < 0 ||
-	    (r = deny_mode_bits(ctx, SCMP_SYS(mknod), 1)) < 0 ||
-	    (r = deny_mode_bits(ctx, SCMP_SYS(mknodat), 2)) < 0 ||
-	    (r = deny_devices(ctx, SCMP_SYS(mknod), 1)) < 0 ||
-	    (r = deny_devices(ctx, SCMP_SYS(mknodat), 2)) < 0)
+	if ((r = add_mode_rules(ctx)) < 0 || (r = add_create_rules(ctx)) < 0)
 		return r;
 	return deny_unreadable(ctx);
 }

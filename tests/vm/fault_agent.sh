@@ -100,7 +100,7 @@ fetch() { python3 -c 'import sys,urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/hello" % sys.argv[1], timeout=2).read().decode().strip())' "$port" 2>/dev/null; }
 docker run -d --name web -p "$port:8080" "$FIMG" /bin/httpd -f -p 8080 -h /bin >/dev/null
 # the binary itself, not the keelctl function: then $! is what to kill
-as_user "$KEELCTL" --hybrid "$state/vsock.sock" publish --auto > "$TMP/publish.log" 2>&1 &
+"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" publish --auto > "$TMP/publish.log" 2>&1 &
 pub=$!
 on_exit "kill $pub 2>/dev/null"
 check "publish --auto: the container's port $port answers on the host" wait_for 20 fetch

@@ -69,6 +69,7 @@ truncate -s 256M "$disk" && mkfs.ext4 -q -F "$disk" >/dev/null 2>&1
 # 1 KiB of garbage over the primary superblock (offset 1024), magic included
 dd if=/dev/urandom of="$disk" bs=1024 seek=1 count=1 conv=notrunc status=none
 printf '\x00\x00' | dd of="$disk" bs=1 seek=1080 conv=notrunc status=none
+chown "$TEST_UID:$TEST_GID" "$disk"   # QEMU runs as the test user
 sum0=$(sha256sum < "$disk")
 check "corrupt: the disk is not blank and has no ext4 magic" \
 	bash -c '[ "$(od -An -tx1 -j1080 -N2 "$1" | tr -d " ")" = 0000 ] && [ "$(od -An -tx1 -j1024 -N16 "$1" | tr -d " 0\n")" != "" ]' _ "$disk"

@@ -54,7 +54,7 @@ on_exit 'stop_vm'
 proxy_pid=
 start_docker_proxy() {
 	rm -f "$TMP/docker.sock"
-	as_user "$KEELCTL" --hybrid "$state/vsock.sock" forward-unix "$TMP/docker.sock:/run/docker.sock" \
+	"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" forward-unix "$TMP/docker.sock:/run/docker.sock" \
 		>"$TMP/proxy.log" 2>&1 &
 	proxy_pid=$!
 	wait_for 5 test -S "$TMP/docker.sock"

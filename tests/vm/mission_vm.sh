@@ -35,7 +35,7 @@ check "docker import of the busybox test image (with udp-echo)" import_busybox "
 # The publisher: started once, as the user who runs the VM, before any
 # container; nothing else is asked of it. It is pointed at a keel-bindd that
 # is not there (whatever runs on the host); a second one, later, at a real one.
-as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/no-bindd.sock" \
+"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/no-bindd.sock" \
 	>"$TMP/publish.log" 2>&1 &
 pub_pid=$!
 on_exit 'kill $pub_pid 2>/dev/null; wait $pub_pid 2>/dev/null'
@@ -157,7 +157,7 @@ docker rm -f web8080 web8081 >/dev/null
 bindd_pid=$!
 on_exit 'kill $bindd_pid 2>/dev/null; wait $bindd_pid 2>/dev/null'
 wait_for 5 test -S "$TMP/bindd.sock"
-as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/bindd.sock" \
+"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" --json publish --auto --bindd "$TMP/bindd.sock" \
 	>"$TMP/publish-bindd.log" 2>&1 &
 pub2_pid=$!
 on_exit 'kill $pub2_pid 2>/dev/null; wait $pub2_pid 2>/dev/null'

@@ -38,7 +38,7 @@ check "docker import of the busybox test image (with udp-ask)" import_busybox "$
 # start_bind NAME ARGS...: a long-running `keelctl bind`; its pid in BIND_PID_NAME
 start_bind() {
 	local name=$1; shift
-	as_user "$KEELCTL" --hybrid "$state/vsock.sock" bind "$@" > "$TMP/bind-$name.log" 2>&1 &
+	"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" bind "$@" > "$TMP/bind-$name.log" 2>&1 &
 	eval "BIND_PID_$name=$!"
 	on_exit "kill $! 2>/dev/null"
 	wait_for 20 grep -q '^bound' "$TMP/bind-$name.log"
