@@ -10,6 +10,7 @@
 
 #define RUN_DIR_DEFAULT "/run/keel"
 #define DATA_DIR_DEFAULT "/var/lib"
+#define BLKID_PATH_DEFAULT "/usr/libexec/keel-blkid"   /* init/blkid/keel-blkid.c */
 #define PATH_BUF 256
 
 enum shutdown_kind { SHUTDOWN_NONE, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
@@ -18,6 +19,7 @@ struct init_ctx {
 	bool test_mode;            /* in a PID namespace on a host: spare the host */
 	const char *cmdline_file;  /* NULL: /proc/cmdline */
 	const char *services_file; /* NULL: the built-in table */
+	const char *blkid_path;    /* the data disk's signature probe */
 	char run_dir[PATH_BUF], data_dir[PATH_BUF];
 	char status_path[PATH_BUF + 16], log_dir[PATH_BUF + 16], timeline_path[PATH_BUF + 16];
 	uint64_t boot_ms;
