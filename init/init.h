@@ -15,6 +15,12 @@
 
 enum shutdown_kind { SHUTDOWN_NONE, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
 
+/* After the services: what is left gets SIGTERM, then SIGKILL (shutdown.c).
+ * With the services' graces this makes the longest shutdown, which must stay
+ * well below what the host waits (run-vm stop: 90 s; tests/unit checks). */
+#define TERM_WAIT_MS 2000
+#define KILL_WAIT_MS 1000
+
 struct init_ctx {
 	bool test_mode;            /* in a PID namespace on a host: spare the host */
 	const char *cmdline_file;  /* NULL: /proc/cmdline */
