@@ -90,7 +90,7 @@ if command -v mkfs.btrfs >/dev/null; then mkfs.btrfs -q -f "$disk" >/dev/null 2>
 else printf '_BHRfS_M' | dd of="$disk" bs=1 seek=$((0x10040)) conv=notrunc status=none; fi
 sum0=$(sha256sum < "$disk")
 if broken_boot btrfs --data "$disk"; then
-	data_checks btrfs '/dev/vdb holds btrfs'
+	data_checks btrfs '/dev/vdb_holds_btrfs'   # the status file's fields have '_' for spaces
 	check "btrfs: init did not format it (no mkfs on the console)" bash -c '! grep -aqi "formatted\|mkfs" "$1"' _ "$state/console.log"
 fi
 check "btrfs: run-vm stop" run_vm stop --state-dir "$state"
