@@ -210,7 +210,8 @@ static int run_capture(const char *const *argv, char *line, size_t cap)
 		if (n < 0)
 			break;
 		for (i = 0; i < n && !eol; i++) {
-			eol = chunk[i] == '\n' || chunk[i] < 0x20 || chunk[i] > 0x7e;
+			/* a newline or any other control or non-ASCII byte ends it */
+			eol = chunk[i] < 0x20 || chunk[i] > 0x7e;
 			if (!eol && len + 1 < cap)
 				line[len++] = chunk[i];
 		}
