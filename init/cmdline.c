@@ -112,6 +112,16 @@ static const char *apply_data(struct config *cfg, const char *v)
 	return NULL;
 }
 
+/* The host side says it just created the disk (run-vm, after truncate):
+ * all zero, it may be formatted without a signature probe. */
+static const char *apply_data_new(struct config *cfg, const char *v)
+{
+	if (v)
+		return "expected keel.data.new without a value";
+	cfg->data_new = true;
+	return NULL;
+}
+
 static const char *apply_hostname(struct config *cfg, const char *v)
 {
 	static const char expect[] = "expected a host name of 1-63 letters, digits and '-'";
@@ -178,13 +188,13 @@ static const char *apply_debug(struct config *cfg, const char *v)
 static const struct param_handler handlers[] = {
 	{ "keel.share",    true,  apply_share },
 	{ "keel.data",     true,  apply_data },
+	{ "keel.data.new", false, apply_data_new },
 	{ "keel.hostname", true,  apply_hostname },
 	{ "keel.ip",       true,  apply_ip },
 	{ "keel.debug",    false, apply_debug },
 };
 
-/* Copy s into out (size cap) for a log line: printable ASCII only, cut long. */
-static void sanitize(char *out, size_t cap, const char *s)
+void printable_copy(char *out, size_t cap, const char *s)
 {
 	size_t i;
 
@@ -203,7 +213,7 @@ static void warn_param(cmdline_warn_fn warn, void *ctx, const char *tok, const c
 
 	if (!warn)
 		return;
-	sanitize(shown, sizeof(shown), tok);
+	printable_copy(shown, sizeof(shown), tok);
 	snprintf(msg, sizeof(msg), "ignoring kernel parameter '%s': %s", shown, why);
 	warn(ctx, msg);
 }

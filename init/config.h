@@ -25,6 +25,7 @@ struct config {
 	struct share_cfg shares[CONFIG_MAX_SHARES];
 	size_t nshares;
 	char data_dev[DATA_DEV_MAX];   /* "" = no data disk: tmpfs, ephemeral */
+	bool data_new;                 /* keel.data.new: the host just created it */
 	char hostname[HOSTNAME_MAX + 1];
 	char net[NET_SPEC_MAX];        /* keel.ip as given, passed to the agent */
 	bool debug;
@@ -41,4 +42,7 @@ int cmdline_parse(const char *buf, size_t len, struct config *cfg,
 		  cmdline_warn_fn warn, void *ctx);
 
 const char *share_fs_name(enum share_fs fs);
+/* Copy s into out (cap >= 8) for a log line: printable ASCII only, '?' for
+ * the rest, cut with "..." when long. Text from outside goes through it. */
+void printable_copy(char *out, size_t cap, const char *s);
 #endif

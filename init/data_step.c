@@ -28,18 +28,27 @@ static void report(struct init_ctx *c)
 	timeline_mark("data");
 }
 
+static struct storage_cfg storage_cfg_of(const struct init_ctx *c)
+{
+	return (struct storage_cfg){ .device = c->cfg.data_dev, .fresh = c->cfg.data_new,
+				     .data_dir = c->data_dir, .blkid = c->blkid_path };
+}
+
 /* In the child: the step, its result down the pipe, exit. */
 static __attribute__((noreturn)) void run_child(struct init_ctx *c, int wfd)
 {
+	struct storage_cfg cfg = storage_cfg_of(c);
 	struct data_state st;
 
-	storage_setup(c->cfg.data_dev, c->data_dir, &st);
+	storage_setup(&cfg, &st);
 	_exit(fd_write_all(wfd, &st, sizeof(st)) < 0 ? 1 : 0);
 }
 
 static void run_here(struct init_ctx *c)
 {
-	storage_setup(c->cfg.data_dev, c->data_dir, &c->data);
+	struct storage_cfg cfg = storage_cfg_of(c);
+
+	storage_setup(&cfg, &c->data);
 	report(c);
 }
 

@@ -10,14 +10,22 @@
 
 #define RUN_DIR_DEFAULT "/run/keel"
 #define DATA_DIR_DEFAULT "/var/lib"
+#define BLKID_PATH_DEFAULT "/usr/libexec/keel-blkid"   /* init/blkid/keel-blkid.c */
 #define PATH_BUF 256
 
 enum shutdown_kind { SHUTDOWN_NONE, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
+
+/* After the services: what is left gets SIGTERM, then SIGKILL (shutdown.c).
+ * With the services' graces this makes the longest shutdown, which must stay
+ * well below what the host waits (run-vm stop: 90 s; tests/unit checks). */
+#define TERM_WAIT_MS 2000
+#define KILL_WAIT_MS 1000
 
 struct init_ctx {
 	bool test_mode;            /* in a PID namespace on a host: spare the host */
 	const char *cmdline_file;  /* NULL: /proc/cmdline */
 	const char *services_file; /* NULL: the built-in table */
+	const char *blkid_path;    /* the data disk's signature probe */
 	char run_dir[PATH_BUF], data_dir[PATH_BUF];
 	char status_path[PATH_BUF + 16], log_dir[PATH_BUF + 16], timeline_path[PATH_BUF + 16];
 	uint64_t boot_ms;

@@ -3,9 +3,12 @@
  *
  *   keel-init                         production, as the kernel's init
  *   keel-init --test [--cmdline FILE] [--services FILE] [--run-dir DIR]
- *             [--data-dir DIR]        PID 1 of a PID namespace on a host
+ *             [--data-dir DIR] [--blkid PATH]
+ *                                     PID 1 of a PID namespace on a host
  *
- * --cmdline implies --test: the real command line only comes from /proc. */
+ * --cmdline implies --test: the real command line only comes from /proc.
+ * As PID 1, an argument it does not know is logged and skipped (the kernel
+ * passes init its unknown parameters); main never returns. */
 #include "init.h"
 #include "clock.h"
 #include "fd.h"
@@ -38,54 +41,102 @@ void reap_forever(void)
 	}
 }
 
-static void usage_exit(const char *why)
+static __attribute__((noreturn)) void usage_exit(const char *why, const char *arg)
 {
-	fprintf(stderr, "keel-init: %s\nusage: keel-init [--test] [--cmdline FILE] "
-		"[--services FILE] [--run-dir DIR] [--data-dir DIR]\n", why);
+	char shown[80];
+
+	printable_copy(shown, sizeof(shown), arg ? arg : "");
+	fprintf(stderr, "keel-init: %s%s%s%s\nusage: keel-init [--test] [--cmdline FILE] "
+		"[--services FILE] [--run-dir DIR] [--data-dir DIR] [--blkid PATH]\n", why,
+		arg ? " '" : "", shown, arg ? "'" : "");
 	exit(2);
 }
 
-static void parse_args(struct init_ctx *c, int argc, char **argv)
+/* The kernel hands init, as argv, every parameter it does not know that has
+ * no '=' ("single", "foo", a typo): as PID 1, such a word is logged and
+ * skipped, since PID 1's exit panics the kernel. Run by hand (not PID 1) it
+ * is a usage error, and keel-init refuses to run anyway. */
+static void bad_arg(bool pid1, const char *arg, const char *why)
 {
-	const char *run_dir = RUN_DIR_DEFAULT, *data_dir = NULL;
-	int i;
+	char shown[80];
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	if (!pid1)
+		usage_exit(why, arg);
+	printable_copy(shown, sizeof(shown), arg);
+	log_warn("ignoring argument '%s': %s", shown, why);
+}
 
-		if (!strcmp(a, "--test")) {
-			c->test_mode = true;
-			continue;
-		}
-		if (!v)
-			usage_exit("missing argument");
-		if (!strcmp(a, "--cmdline"))
-			c->cmdline_file = v, c->test_mode = true;
-		else if (!strcmp(a, "--services"))
-			c->services_file = v;
-		else if (!strcmp(a, "--run-dir"))
-			run_dir = v;
-		else if (!strcmp(a, "--data-dir"))
-			data_dir = v;
-		else
-			usage_exit("unknown option");
-		i++;
-	}
-	if (strlen(run_dir) >= sizeof(c->run_dir) || (data_dir && strlen(data_dir) >= sizeof(c->data_dir)))
-		usage_exit("path too long");
-	strcpy(c->run_dir, run_dir);
+/* The paths argv may set; set_paths checks and copies them. */
+struct args {
+	const char *run_dir, *data_dir;
+};
+
+/* Where the value of an option that takes one goes; NULL: no such option. */
+static const char **value_slot(struct init_ctx *c, struct args *a, const char *opt)
+{
+	if (!strcmp(opt, "--cmdline"))
+		return &c->cmdline_file;
+	if (!strcmp(opt, "--services"))
+		return &c->services_file;
+	if (!strcmp(opt, "--run-dir"))
+		return &a->run_dir;
+	if (!strcmp(opt, "--data-dir"))
+		return &a->data_dir;
+	if (!strcmp(opt, "--blkid"))
+		return &c->blkid_path;
+	return NULL;
+}
+
+/* A path that does not fit its buffer is refused (the default is used). */
+static const char *fitting(const char *path, size_t cap, bool pid1)
+{
+	if (!path || strlen(path) < cap)
+		return path;
+	bad_arg(pid1, path, "path too long");
+	return NULL;
+}
+
+static void set_paths(struct init_ctx *c, const struct args *a, bool pid1)
+{
+	const char *run_dir = fitting(a->run_dir, sizeof(c->run_dir), pid1);
+	const char *data_dir = fitting(a->data_dir, sizeof(c->data_dir), pid1);
+
+	strcpy(c->run_dir, run_dir ? run_dir : RUN_DIR_DEFAULT);
 	/* In test mode /var/lib is the host's: use one under the run dir. */
 	if (data_dir)
 		strcpy(c->data_dir, data_dir);
-	else
-		snprintf(c->data_dir, sizeof(c->data_dir), "%s",
-			 c->test_mode ? "" : DATA_DIR_DEFAULT);
-	if (!c->data_dir[0] && snprintf(c->data_dir, sizeof(c->data_dir), "%s/var-lib",
-					run_dir) >= (int)sizeof(c->data_dir))
-		usage_exit("path too long");
-	snprintf(c->status_path, sizeof(c->status_path), "%s/status", run_dir);
-	snprintf(c->log_dir, sizeof(c->log_dir), "%s/log", run_dir);
-	snprintf(c->timeline_path, sizeof(c->timeline_path), "%s/timeline", run_dir);
+	else if (!c->test_mode)
+		strcpy(c->data_dir, DATA_DIR_DEFAULT);
+	else if (snprintf(c->data_dir, sizeof(c->data_dir), "%s/var-lib", c->run_dir) >=
+		 (int)sizeof(c->data_dir)) {
+		bad_arg(pid1, c->run_dir, "path too long for a var-lib below it");
+		strcpy(c->data_dir, RUN_DIR_DEFAULT "/var-lib");
+	}
+	snprintf(c->status_path, sizeof(c->status_path), "%s/status", c->run_dir);
+	snprintf(c->log_dir, sizeof(c->log_dir), "%s/log", c->run_dir);
+	snprintf(c->timeline_path, sizeof(c->timeline_path), "%s/timeline", c->run_dir);
+}
+
+static void parse_args(struct init_ctx *c, int argc, char **argv, bool pid1)
+{
+	struct args a = { .run_dir = RUN_DIR_DEFAULT };
+	const char **slot;
+	int i;
+
+	c->blkid_path = BLKID_PATH_DEFAULT;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--test"))
+			c->test_mode = true;
+		else if (!(slot = value_slot(c, &a, argv[i])))
+			bad_arg(pid1, argv[i], "unknown option");
+		else if (i + 1 == argc)
+			bad_arg(pid1, argv[i], "missing argument");
+		else
+			*slot = argv[++i];
+	}
+	if (c->cmdline_file)
+		c->test_mode = true;
+	set_paths(c, &a, pid1);
 }
 
 static void set_own_oom(void)
@@ -178,10 +229,10 @@ int main(int argc, char **argv)
 	signals_reset_default();
 	c->boot_ms = mono_ms();
 	log_init("keel-init", false);
-	parse_args(c, argc, argv);
+	parse_args(c, argc, argv, getpid() == 1);
 	if (getpid() != 1)
 		usage_exit("must run as PID 1 (for tests: unshare --pid --fork --mount "
-			   "--mount-proc keel-init --test ...)");
+			   "--mount-proc keel-init --test ...)", NULL);
 	timeline_mark("init");
 	/* ctrl-alt-del becomes SIGINT instead of an immediate reboot; in a PID
 	 * namespace this command is refused anyway. */

@@ -15,3 +15,11 @@ $(B)/tests/bin/init_%: tests/progs/init_%.c | deps
 	$(CC) $(CFLAGS) $< -o $@
 
 all: $(INIT_PROGS)
+
+# keel-blkid: the data disk's signature probe (init/blkid/keel-blkid.c). glibc
+# and libblkid, which the image has through e2fsprogs; a separate program so
+# keel-init stays static musl.
+$(B)/keel-blkid: init/blkid/keel-blkid.c | deps
+	$(CC) $(CFLAGS) $< -o $@ -lblkid
+
+BINS += $(B)/keel-blkid

@@ -7,12 +7,28 @@
 	.backoff_min_ms = 100, .backoff_max_ms = 5000, \
 	.restart_limit = 5, .restart_window_ms = 60000
 
+/* dockerd's stop, and so its grace. At SIGTERM dockerd stops every
+ * container at once: SIGTERM, then SIGKILL after the container's own stop
+ * timeout (docker's default 10 s, or `docker run --stop-timeout`), and gives
+ * up on the whole after max(--shutdown-timeout, longest stop timeout + 5 s).
+ * keel sets --shutdown-timeout here (not in daemon.json: one number for both
+ * ends) and init waits that long plus DOCKERD_TEARDOWN_MS for dockerd's own
+ * teardown (networks, layers, containerd) before SIGKILL, so a container
+ * gets a stop timeout of up to DOCKERD_SHUTDOWN_S in full. What bounds it:
+ * run-vm stop waits 90 s for QEMU; the worst case here is dockerd 35 s +
+ * containerd 5 s + agent 2 s + the rest 3 s (shutdown.c) = 45 s. */
+#define DOCKERD_SHUTDOWN_S 30
+#define DOCKERD_TEARDOWN_MS 5000
+#define STR(x) #x
+#define DECIMAL(x) STR(x)
+
 static const char *const agent_argv[] = { "/usr/sbin/keel-agent", NULL };
 static const char *const containerd_argv[] = { "/usr/bin/containerd", NULL };
 static const char *const dockerd_argv[] = {
 	"/usr/sbin/dockerd",
 	"--containerd=/run/containerd/containerd.sock",
 	"--userns-remap=default",
+	"--shutdown-timeout=" DECIMAL(DOCKERD_SHUTDOWN_S),
 	NULL,
 };
 
@@ -32,7 +48,8 @@ const struct service_def builtin_services[] = {
 		.name = "dockerd", .argv = dockerd_argv,
 		.ready = READY_SOCKET, .ready_path = "/run/docker.sock",
 		.after = "containerd", .needs_data = true,
-		.grace_ms = 10000, .oom_score_adj = -500, DEFAULT_RESTART,
+		.grace_ms = DOCKERD_SHUTDOWN_S * 1000 + DOCKERD_TEARDOWN_MS,
+		.oom_score_adj = -500, DEFAULT_RESTART,
 	},
 };
 

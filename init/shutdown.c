@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TERM_WAIT_MS 2000
-#define KILL_WAIT_MS 1000
 #define REAP_POLL_MS 10
 #define SUBMOUNT_MAX 4096      /* bound on the submount loop below */
 

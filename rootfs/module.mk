@@ -8,8 +8,8 @@ IMAGE := $(B)/keel.img
 .PHONY: $(IMAGE)
 image: kernel $(IMAGE)
 
-$(IMAGE): $(B)/keel-init $(B)/keel-agent | deps
-	@scripts/build-rootfs --init $(B)/keel-init --agent $(B)/keel-agent $@
+$(IMAGE): $(B)/keel-init $(B)/keel-agent $(B)/keel-blkid | deps
+	@scripts/build-rootfs --init $(B)/keel-init --agent $(B)/keel-agent --blkid $(B)/keel-blkid $@
 
 # The VM tier boots the image with the kernel and reaches it with the host tools.
 test-vm test bench: image

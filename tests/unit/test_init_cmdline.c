@@ -123,6 +123,11 @@ TEST(values)
 	CHECK_EQ_INT(parse("keel.ip=fd00::2/64,gw=fd00::1,dns=fd00::3,dns=1.1.1.1 keel.debug=0", &cfg), 0);
 	CHECK_EQ_STR(cfg.net, "fd00::2/64,gw=fd00::1,dns=fd00::3,dns=1.1.1.1");
 	CHECK(!cfg.debug);
+	CHECK(!cfg.data_new);
+	CHECK_EQ_INT(parse("keel.data=/dev/vdb keel.data.new", &cfg), 0);
+	CHECK(cfg.data_new);
+	CHECK_EQ_INT(parse("keel.data.new=1", &cfg), 1);   /* a flag, no value */
+	CHECK(!cfg.data_new);
 	CHECK_EQ_INT(parse("keel.hostname=a keel.hostname=b", &cfg), 0);
 	CHECK_EQ_STR(cfg.hostname, "b");   /* last one wins, as in the kernel */
 }

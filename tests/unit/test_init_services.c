@@ -1,6 +1,7 @@
 /* Unit tests of the service table (init/services_file.c, the built-in table)
  * and of the supervisor's restart policy (init/services.c). */
 #include "harness.h"
+#include "init/init.h"
 #include "init/services_file.c"
 #include "init/services_table.c"
 #include "init/services.c"
@@ -135,7 +136,27 @@ TEST(builtin_table)
 	CHECK(remap);
 	CHECK_EQ_STR(dockerd->after, "containerd");
 	CHECK(dockerd->needs_data);
-	CHECK_EQ_INT(dockerd->grace_ms, 10000);
+}
+
+/* dockerd's grace follows its --shutdown-timeout (plus the teardown margin),
+ * which is longer than docker's default container stop timeout (10 s) plus
+ * dockerd's own 5 s; and every grace together stays below what the host
+ * waits for the VM to power off (run-vm stop: 90 s), a third of it spare. */
+TEST(shutdown_grace)
+{
+	const struct service_def *dockerd = &builtin_services[builtin_nservices - 1];
+	unsigned timeout_s = 0, total_ms = TERM_WAIT_MS + KILL_WAIT_MS;
+	size_t i;
+
+	CHECK_EQ_STR(dockerd->name, "dockerd");
+	for (i = 0; dockerd->argv[i]; i++)
+		sscanf(dockerd->argv[i], "--shutdown-timeout=%u", &timeout_s);
+	CHECK_EQ_INT(timeout_s, DOCKERD_SHUTDOWN_S);
+	CHECK(timeout_s >= 10 + 5);
+	CHECK_EQ_INT(dockerd->grace_ms, timeout_s * 1000 + DOCKERD_TEARDOWN_MS);
+	for (i = 0; i < builtin_nservices; i++)
+		total_ms += builtin_services[i].grace_ms;
+	CHECK(total_ms <= 60000);
 }
 
 TEST(restart_policy)
@@ -194,5 +215,5 @@ TEST(needs_data_and_dependency)
 		;
 }
 
-RUN_TESTS(RUN(file_valid); RUN(file_errors); RUN(file_limits); RUN(builtin_table);
+RUN_TESTS(RUN(file_valid); RUN(file_errors); RUN(file_limits); RUN(builtin_table); RUN(shutdown_grace);
 	  RUN(restart_policy); RUN(needs_data_and_dependency))

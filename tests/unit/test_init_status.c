@@ -59,7 +59,7 @@ TEST(classify)
 	static unsigned char buf[DISK_PROBE_BYTES];
 
 	memset(buf, 0, sizeof(buf));
-	CHECK_EQ_INT(disk_classify(buf, sizeof(buf)), DISK_BLANK);
+	CHECK_EQ_INT(disk_classify(buf, sizeof(buf)), DISK_ZEROS);
 	CHECK_EQ_INT(disk_classify(buf, 0), DISK_OTHER);
 	buf[EXT4_MAGIC_OFFSET] = 0x53;
 	buf[EXT4_MAGIC_OFFSET + 1] = 0xEF;
@@ -68,8 +68,55 @@ TEST(classify)
 	buf[EXT4_MAGIC_OFFSET + 1] = 0;
 	CHECK_EQ_INT(disk_classify(buf, sizeof(buf)), DISK_OTHER);
 	memset(buf, 0, sizeof(buf));
-	buf[sizeof(buf) - 1] = 1;                /* data anywhere in the probe: not blank */
+	buf[sizeof(buf) - 1] = 1;                /* data anywhere in the probe: not zero */
 	CHECK_EQ_INT(disk_classify(buf, sizeof(buf)), DISK_OTHER);
+}
+
+/* Group 1's backup superblock as mke2fs writes it (dumpe2fs: "Backup
+ * superblock at 8193" for 1 KiB blocks, 32768 for 4 KiB). */
+TEST(ext4_backup)
+{
+	unsigned char sb[EXT4_SB_BYTES];
+	unsigned log;
+
+	CHECK_EQ_INT(ext4_backup_block(0), 8193);
+	CHECK_EQ_INT(ext4_backup_block(1), 16384);
+	CHECK_EQ_INT(ext4_backup_block(2), 32768);
+	for (log = 0; log <= 2; log++) {
+		uint32_t per_group = 8u * (1024u << log);
+
+		memset(sb, 0, sizeof(sb));
+		sb[24] = (unsigned char)log;
+		memcpy(sb + 32, &per_group, 4);          /* little-endian host */
+		sb[56] = 0x53, sb[57] = 0xEF, sb[90] = 1;
+		CHECK(ext4_backup_valid(sb, sizeof(sb), log));
+		CHECK(!ext4_backup_valid(sb, 91, log));          /* short read */
+		CHECK(!ext4_backup_valid(sb, sizeof(sb), (log + 1) % 3)); /* other block size */
+		sb[90] = 0;                              /* the primary, not group 1's copy */
+		CHECK(!ext4_backup_valid(sb, sizeof(sb), log));
+		sb[90] = 1, sb[57] = 0;
+		CHECK(!ext4_backup_valid(sb, sizeof(sb), log));
+	}
+}
+
+/* The probe helper's first line comes back printable and bounded; the rest
+ * is read and dropped; the exit code is the tool's. */
+TEST(capture_first_line)
+{
+	static const char *const two[] = { "/bin/sh", "-c", "echo 'btrfs (filesystem)'; echo more; exit 2", NULL };
+	static const char *const ctl[] = { "/bin/sh", "-c", "printf 'ab\033[2Jcd'", NULL };
+	static const char *const big[] = { "/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x", NULL };
+	static const char *const none[] = { "/nonexistent/keel-blkid", NULL };
+	char line[16];
+
+	CHECK_EQ_INT(run_capture(two, line, sizeof(line)), 2);
+	CHECK_EQ_STR(line, "btrfs (filesyst");
+	CHECK_EQ_INT(run_capture(ctl, line, sizeof(line)), 0);
+	CHECK_EQ_STR(line, "ab");
+	CHECK_EQ_INT(run_capture(big, line, sizeof(line)), 0);   /* no deadlock on a full pipe */
+	CHECK_EQ_STR(line, "xxxxxxxxxxxxxxx");
+	CHECK_EQ_INT(run_capture(none, line, sizeof(line)), -ENOENT);
+	CHECK_EQ_INT(signature("/nonexistent/keel-blkid", "/dev/null", line, sizeof(line)), -ENOENT);
 }
 
 TEST(log_rotation)
@@ -164,7 +211,8 @@ int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
-	RUN(status_format_lines); RUN(classify); RUN(log_rotation); RUN(spawn_reports);
+	RUN(status_format_lines); RUN(classify); RUN(ext4_backup); RUN(capture_first_line);
+	RUN(log_rotation); RUN(spawn_reports);
 	RUN(timeline_marks); RUN(mkdir_parents);
 	{
 		char cmd[64];

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# fault_disk.sh: a missing and a corrupt data disk. Two boots of the product
-# image that do not wait for dockerd (it must not start):
+# fault_disk.sh: a missing, a corrupt and a foreign data disk. Three boots of
+# the product image that do not wait for dockerd (it must not start):
 #   1. keel.data names a device that does not exist (/dev/vdz)
 #   2. an ext4 data disk whose superblock was overwritten with garbage: not
 #      blank, so init must neither format nor mount it; the disk is
 #      byte-identical after the boot
+#   3. a btrfs volume (first 64 KiB zero, superblock at 64 KiB) that the host
+#      did not just create: the image's keel-blkid names it, init does not
+#      format it, the disk is byte-identical after the boot
 # Each: Health answers, data_state "error" with the reason, status not ok,
 # dockerd and containerd not started, nothing mounted on /var/lib.
 # (A share tag without a device is in fault_agent.sh.)
@@ -80,4 +83,17 @@ fi
 check "corrupt: run-vm stop" run_vm stop --state-dir "$state"
 check "corrupt: the disk is byte-identical after the boot (never formatted or written)" \
 	test "$(sha256sum < "$disk")" = "$sum0"
+
+# --- 3: a btrfs volume --------------------------------------------------------------
+disk=$TMP/btrfs.img
+truncate -s 256M "$disk"
+if command -v mkfs.btrfs >/dev/null; then mkfs.btrfs -q -f "$disk" >/dev/null 2>&1
+else printf '_BHRfS_M' | dd of="$disk" bs=1 seek=$((0x10040)) conv=notrunc status=none; fi
+sum0=$(sha256sum < "$disk")
+if broken_boot btrfs --data "$disk"; then
+	data_checks btrfs '/dev/vdb_holds_btrfs'   # the status file's fields have '_' for spaces
+	check "btrfs: init did not format it (no mkfs on the console)" bash -c '! grep -aqi "formatted\|mkfs" "$1"' _ "$state/console.log"
+fi
+check "btrfs: run-vm stop" run_vm stop --state-dir "$state"
+check "btrfs: the disk is byte-identical after the boot" test "$(sha256sum < "$disk")" = "$sum0"
 echo "fault_disk.sh: $(( ($(date +%s%3N) - t_file) / 1000 )) s"

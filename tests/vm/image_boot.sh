@@ -4,6 +4,11 @@
 # dockerd ready within a stated bound; a read-only root (on erofs, on a
 # read-only block device); tmpfs /run and /tmp; the data disk at /var/lib and
 # its persistence across an orderly shutdown; the boot timeline on the console.
+# Also, on the same two boots: the new data disk is formatted because run-vm
+# says it just created it (keel.data.new), the second boot only checks it;
+# `single foo` on the kernel command line (handed to init as argv) is logged
+# and ignored; a container whose SIGTERM handler needs 20 s finishes it at
+# shutdown, its last write on a named volume is there after the next boot.
 #
 # The guest is inspected through the agent (keelctl health) and through
 # dockerd: the docker CLI reaches /run/docker.sock over an agent forward stream
@@ -44,8 +49,12 @@ kv() { sed -n "s/^$1=//p" "$TMP/inspect-$2"; }
 
 # --- boot 1: a fresh data disk ------------------------------------------------
 "$TOP/scripts/qemu-accel" "$B/bzImage" > "$TMP/accel" 2>/dev/null
-boot boot1 "${boot_args[@]}" || exit 1
+boot boot1 "${boot_args[@]}" --append "single foo" || exit 1
 record_metric vm_boot_to_dockerd_ready_ms "$boot_ms"
+check "PID 1 logged and ignored the kernel's 'single' and 'foo'" bash -c \
+	'grep -aq "ignoring argument .single.: unknown option" "$1" && grep -aq "ignoring argument .foo.: unknown option" "$1"' _ "$state/console.log"
+check "the new data disk was formatted on run-vm's word (keel.data.new)" \
+	grep -aq "data: disk /dev/vdb (formatted, new from the host)" "$state/console.log"
 
 h=$(health_json)
 check "health: status ok" test "$(jget "$h" 'h["status"]')" = ok
@@ -91,13 +100,34 @@ check "dockerd: userns remap on, root in /var/lib/docker/100000.100000, overlay2
 	bash -c '[[ "$1" == *name=userns*" /var/lib/docker/100000.100000 overlay2 json-file" ]]' _ "$info"
 check "first boot: no marker on the new data disk" test -z "$(kv marker 1)"
 check "first boot: marker written to /var/lib" test "$(kv wrote 1)" = yes
+
+# Shutdown grace: a container whose SIGTERM handler needs 20 s (it asks
+# docker for 25 with --stop-timeout; docker's default 10 s would SIGKILL it
+# itself). The handler ignores further SIGTERMs, so only a SIGKILL stops it:
+# with dockerd's old 10 s grace, init killed dockerd and then everything
+# left within 10 + 5 + 2 + 3 s, before the handler's write.
+# (the image has /bin/busybox and /bin/sh only: applets go through busybox)
+grace_state() { docker exec slowstop busybox cat /data/state 2>/dev/null | grep -qx "$1"; }
+check "a container with a 20 s SIGTERM handler runs, volume keel-grace" \
+	docker run -d --name slowstop --stop-timeout 25 -v keel-grace:/data keel-test/busybox:1 /bin/sh -c '
+	trap "trap \"\" TERM; echo stopping > /data/state; busybox sleep 20; echo finished > /data/state; busybox sync; exit 0" TERM
+	echo running > /data/state; while :; do busybox sleep 1; done'
+check "the container's SIGTERM handler is armed" wait_for 30 grace_state running
 stop_docker_proxy
 
 pids=$(cat "$state"/qemu.pid "$state"/keel-vsock.pid "$state"/fs-*.pid 2>/dev/null | tr '\n' ' ')
 check "run-vm started QEMU, keel-vsock and virtiofsd" test "$(wc -w <<< "$pids")" -eq 3
 t0=$(date +%s%3N)
 check "run-vm stop: orderly shutdown through the agent" run_vm stop --state-dir "$state"
-record_metric vm_shutdown_ms $(( $(date +%s%3N) - t0 ))
+stop_ms=$(( $(date +%s%3N) - t0 ))
+# init's console: "[  SECONDS] keel-init: stopping dockerd ..." .. "service dockerd stopped"
+con_s() { grep -a "keel-init: $1" "$state/console.log" | head -n1 | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]*\)\].*/\1\2/p'; }
+t_a=$(con_s "stopping dockerd") t_b=$(con_s "service dockerd stopped")
+dockerd_ms=$(( ${t_b:-0} - ${t_a:-0} ))
+echo "shutdown with a 20 s SIGTERM handler: run-vm stop $stop_ms ms, dockerd's stop $dockerd_ms ms"
+check "dockerd waited for the handler and stopped by itself (${dockerd_ms} ms, >= 20 s, < its 35 s grace)" bash -c \
+	'[ -n "$2" ] && [ "$1" -ge 20000 ] && [ "$1" -lt 35000 ] && ! grep -aq "dockerd did not stop within" "$3"' \
+	_ "$dockerd_ms" "$t_b" "$state/console.log"
 run_vm status --state-dir "$state" >/dev/null 2>&1; status_rc=$?
 check "run-vm status: not running after stop (exit 3, got $status_rc)" test "$status_rc" = 3
 # shellcheck disable=SC2086 # a list of pids
@@ -108,6 +138,10 @@ check "data disk is clean after shutdown (e2fsck -n)" e2fsck -n "$data"
 boot boot2 "${boot_args[@]}" || exit 1
 if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
 check "second boot: the imported image is still there" docker image inspect keel-test/busybox:1
+check "second boot: the data disk was checked, not formatted" bash -c \
+	'grep -aq "data: disk /dev/vdb (checked" "$1" && ! grep -aq "(formatted" "$1"' _ "$state/console.log"
+out=$(docker run --rm -v keel-grace:/data keel-test/busybox:1 busybox cat /data/state 2>&1)
+check "second boot: the SIGTERM handler's last write is on the volume ($out)" test "$out" = finished
 inspect_vm second >"$TMP/inspect-2" 2>&1
 check "second boot: the marker of the first boot is on /var/lib" test "$(kv marker 2)" = first
 stop_docker_proxy
@@ -117,4 +151,6 @@ check "run-vm qmp stop pauses the VM" bash -c '[[ "$1" == *"\"status\": \"paused
 	"$(run_vm qmp --state-dir "$state" query-status)"
 run_vm qmp --state-dir "$state" cont >/dev/null
 check "run-vm qmp cont resumes it (agent answers)" keelctl version
+t0=$(date +%s%3N)
 check "second boot: run-vm stop" run_vm stop --state-dir "$state"
+record_metric vm_shutdown_ms $(( $(date +%s%3N) - t0 ))

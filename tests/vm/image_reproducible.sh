@@ -33,7 +33,7 @@ check "fixed creation time (SOURCE_DATE_EPOCH)" grep -q 'created: *Sat Jun 10 00
 check "lz4hc compressed (big pclusters)" grep -q 'big_pcluster' <<< "$sb"
 
 inode() { dump.erofs --path="$1" "$img" 2>&1; }
-for f in /usr/sbin/init /usr/sbin/keel-agent /usr/sbin/dockerd /usr/bin/containerd \
+for f in /usr/sbin/init /usr/sbin/keel-agent /usr/libexec/keel-blkid /usr/sbin/dockerd /usr/bin/containerd \
 	/usr/bin/containerd-shim-runc-v2 /usr/sbin/runc /usr/sbin/docker-proxy \
 	/usr/bin/docker-init /usr/sbin/iptables /usr/sbin/mke2fs /usr/sbin/e2fsck \
 	/etc/docker/daemon.json /etc/subuid /etc/subgid /etc/passwd /etc/group \
