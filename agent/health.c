@@ -13,6 +13,7 @@
 #define MAX_SERVICES 16
 #define MAX_MOUNTS 64
 #define MAX_REASONS 32
+#define MAX_SHARE_PATHS 16   /* init takes at most 16 keel.share */
 
 struct hb {
 	struct arena *a;
@@ -20,6 +21,9 @@ struct hb {
 	Keel__ServiceState *svc[MAX_SERVICES];
 	Keel__MountInfo *mnt[MAX_MOUNTS];
 	char *reasons[MAX_REASONS];
+	/* paths init published as mounted shares (status "share ... mounted") */
+	char *share_paths[MAX_SHARE_PATHS];
+	size_t n_share_paths;
 	bool failed, degraded;
 };
 
@@ -93,7 +97,10 @@ static void status_line(struct hb *b, char *line)
 			reason(b, false, "data disk still being checked%s", "");
 	} else if (strcmp(f[0], "data_error") == 0 && n >= 2) {
 		reason(b, true, "data: %s", f[1]);
-	} else if (strcmp(f[0], "share") == 0 && n >= 5 && strcmp(f[4], "mounted") != 0) {
+	} else if (strcmp(f[0], "share") == 0 && n >= 5 && strcmp(f[4], "mounted") == 0) {
+		if (b->n_share_paths < MAX_SHARE_PATHS)
+			b->share_paths[b->n_share_paths++] = arena_strdup(b->a, f[2]);
+	} else if (strcmp(f[0], "share") == 0 && n >= 5) {
 		Keel__MountInfo *m = add_mount(b);
 		if (m) {
 			m->path = arena_strdup(b->a, f[2]);
@@ -137,6 +144,20 @@ static void unescape(char *s)
 	*o = 0;
 }
 
+/* A share: what init mounted as one (at the host's path, so any path), or
+ * any virtiofs/9p mount (the agent's Mount request adds those). */
+static bool is_share(const struct hb *b, const char *path, const char *fstype)
+{
+	size_t i;
+
+	if (strcmp(fstype, "virtiofs") == 0 || strcmp(fstype, "9p") == 0)
+		return true;
+	for (i = 0; i < b->n_share_paths; i++)
+		if (b->share_paths[i] && strcmp(b->share_paths[i], path) == 0)
+			return true;
+	return false;
+}
+
 /* The mount at each path that counts is the last one (it hides the others). */
 static Keel__MountInfo *mount_at(struct hb *b, const char *path)
 {
@@ -170,7 +191,7 @@ static void mountinfo_line(struct hb *b, const struct health_input *in, char *li
 		role = "root";
 	else if (strcmp(f[4], in->var_lib) == 0)
 		role = strcmp(fstype, "tmpfs") == 0 ? "ephemeral" : "data";
-	else if (strcmp(fstype, "virtiofs") == 0 || strcmp(fstype, "9p") == 0)
+	else if (is_share(b, f[4], fstype))
 		role = "share";
 	else
 		return;

@@ -14,7 +14,7 @@ mkdir -p "$TMP/run" "$TMP/share"
 unshare --mount --net --propagation private -- \
 	sh -c 'ip link set lo up && exec "$@"' sh "$AGENT" --no-vsock \
 	--control-uds "$CTL" --forward-uds "$FWD" --run-dir "$TMP/run" --var-lib "$TMP" \
-	--share-root "$TMP/share" --docker-sock "$TMP/docker.sock" \
+	--docker-sock "$TMP/docker.sock" \
 	--containerd-sock "$TMP/containerd.sock" 2>>"$TMP/agent.log" &
 AGENT_PID=$!
 on_exit "kill $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"

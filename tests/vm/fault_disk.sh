@@ -89,6 +89,7 @@ disk=$TMP/btrfs.img
 truncate -s 256M "$disk"
 if command -v mkfs.btrfs >/dev/null; then mkfs.btrfs -q -f "$disk" >/dev/null 2>&1
 else printf '_BHRfS_M' | dd of="$disk" bs=1 seek=$((0x10040)) conv=notrunc status=none; fi
+chown "$TEST_UID:$TEST_GID" "$disk"
 sum0=$(sha256sum < "$disk")
 if broken_boot btrfs --data "$disk"; then
 	data_checks btrfs '/dev/vdb_holds_btrfs'   # the status file's fields have '_' for spaces
