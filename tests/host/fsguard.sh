@@ -8,9 +8,9 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib-user.sh"
-G=$B/keel-fsguard
-[ -x "$G" ] || { fail "fsguard: $G missing (make)"; exit 1; }
+[ -x "$B/keel-fsguard" ] || { fail "fsguard: $B/keel-fsguard missing (make)"; exit 1; }
 user_setup
+G=$USER_TOP/build/keel-fsguard
 W=$TMP/w
 as_user mkdir "$W"
 

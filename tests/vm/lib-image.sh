@@ -25,12 +25,12 @@
 # After boot: $state/console.log, $state/vsock.sock, $state/qemu.pid.
 #
 # run-vm runs as an ordinary user (tests/lib-user.sh: TEST_USER owns $TMP
-# and the state dir), as a desktop user runs it; the test's own probes
-# (keelctl, the docker CLI) run as root, which reaches that user's sockets.
+# and the state dir), as a desktop user runs it, and so do the keelctl
+# helpers a test starts; only the docker CLI probe runs as root, which
+# reaches that user's socket.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib-user.sh"
 user_setup
-
-KEELCTL=$B/keelctl
+KEELCTL=$USER_TOP/build/keelctl   # run as the user: from the tree it can read
 DOCKER=$B/tests/bin/docker
 state=${state:-$TMP/state}
 # Measured under TCG on a shared 2-core machine: 9-35 s from QEMU start to
