@@ -8,18 +8,22 @@
 # init start), the time keel adds between the kernel handing over and the
 # agent answering against the kernel's own boot time; "init" is CLOCK_MONOTONIC
 # at keel-init's start, i.e. the kernel's boot time (boot_keel_share_of_kernel
-# from the second boot, ..._first_boot with mkfs).
+# from the second boot, ..._first_boot with mkfs). run-vm runs as the
+# ordinary test user, as a desktop user runs it (tests/lib-user.sh).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/lib-user.sh"
+user_setup
+rv() { as_user "$USER_TOP/scripts/run-vm" "$@"; }
 
 state=$TMP/state
-on_exit '"$TOP/scripts/run-vm" stop --state-dir "$state" >/dev/null 2>&1'
+on_exit 'rv stop --state-dir "$state" >/dev/null 2>&1'
 for f in "$B/keel.img" "$B/bzImage" "$B/keelctl" "$B/keel-vsock"; do
 	[ -f "$f" ] || { fail "prerequisite: $f missing (make image)"; exit 1; }
 done
 
 t0=$(date +%s%3N)
-if ! "$TOP/scripts/run-vm" start --state-dir "$state" --data "$TMP/data.img" --data-size 2G \
+if ! rv start --state-dir "$state" --data "$TMP/data.img" --data-size 2G \
 	--no-share --memory 1024 --timeout 300 >"$TMP/start.log" 2>&1; then
 	fail "run-vm start: $(tail -n 10 "$TMP/start.log" | tr '\n' '|')"; exit 1
 fi
@@ -43,13 +47,13 @@ share() {
 }
 share _first_boot
 t1=$(date +%s%3N)
-check "orderly shutdown" "$TOP/scripts/run-vm" stop --state-dir "$state"
+check "orderly shutdown" rv stop --state-dir "$state"
 record_metric vm_bench_shutdown_ms $(( $(date +%s%3N) - t1 ))
 
 # Second boot, same data disk (already formatted).
 mv "$state/console.log" "$TMP/console-first.log" 2>/dev/null
 t0=$(date +%s%3N)
-if ! "$TOP/scripts/run-vm" start --state-dir "$state" --data "$TMP/data.img" \
+if ! rv start --state-dir "$state" --data "$TMP/data.img" \
 	--no-share --memory 1024 --timeout 300 >"$TMP/start2.log" 2>&1; then
 	fail "run-vm start (second boot): $(tail -n 10 "$TMP/start2.log" | tr '\n' '|')"; exit 1
 fi
@@ -60,5 +64,5 @@ for m in init data exec:agent ready:agent ready:dockerd; do
 done
 share ""
 grep -ao 'timeline: summary.*' "$state/console.log" | head -n1   # where init's share went
-"$TOP/scripts/run-vm" stop --state-dir "$state" >/dev/null 2>&1
+rv stop --state-dir "$state" >/dev/null 2>&1
 pass "vm boot figures recorded ($("$TOP/scripts/qemu-accel" "$B/bzImage"))"
