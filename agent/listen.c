@@ -2,11 +2,9 @@
  * and the accept path with the control cap and peer check (forward.c keeps
  * the host budget of forward streams). */
 #include "agent.h"
-#include "log.h"
 #include <errno.h>
 #include <linux/vm_sockets.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

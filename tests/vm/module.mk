@@ -31,5 +31,9 @@ $(B)/tests/bin/udp-ask: tests/vm/progs/udp-ask.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
 
-all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
-test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
+$(B)/tests/bin/tcp-hold: tests/vm/progs/tcp-hold.c | deps
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
+
+all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold
+test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold
