@@ -8,12 +8,14 @@
  * the far end closed (a hoarder keeps what it can get: a slot freed by a
  * closed connection is taken again), waits a second, prints "open=TOTAL"
  * and per target "ADDR:PORT=OPEN" (a connection the far end closed, or that
- * could not be made, is not open), then holds them SECS seconds. The soft
+ * could not be made, is not open), then holds them SECS seconds, dialling
+ * again up to REDIAL_BATCH closed ones every 100 ms meanwhile. The soft
  * RLIMIT_NOFILE is raised to the hard one first. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 
 #define TARGETS_MAX 8
 #define REDIALS 2
+#define REDIAL_BATCH 32
 
 struct target {
 	struct sockaddr_in sa;
@@ -83,13 +86,16 @@ static int still_open(int fd)
 	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-/* Dial k of every target whose connection k is not open (all at first). */
-static void dial_round(struct target *t, unsigned nt, unsigned most)
+/* Dial k of every target whose connection k is not open (all at first),
+ * at most max dials. */
+static void dial_round(struct target *t, unsigned nt, unsigned most, unsigned max)
 {
 	for (unsigned k = 0; k < most; k++)
 		for (unsigned i = 0; i < nt; i++) {
 			if (k >= t[i].n || still_open(t[i].fds[k]))
 				continue;
+			if (max-- == 0)
+				return;
 			if (t[i].fds[k] >= 0)
 				close(t[i].fds[k]);
 			t[i].fds[k] = dial(&t[i].sa);
@@ -120,10 +126,10 @@ int main(int argc, char **argv)
 		if (t[i].n > most)
 			most = t[i].n;
 	}
-	dial_round(t, nt, most);
+	dial_round(t, nt, most, UINT32_MAX);
 	for (int r = 0; r < REDIALS; r++) {
 		sleep(1);
-		dial_round(t, nt, most);
+		dial_round(t, nt, most, UINT32_MAX);
 	}
 	sleep(1);
 	for (unsigned i = 0; i < nt; i++) {
@@ -136,6 +142,9 @@ int main(int argc, char **argv)
 		printf(" %.*s=%u", (int)(strrchr(t[i].text, ':') - t[i].text), t[i].text, t[i].open);
 	printf("\n");
 	fflush(stdout);
-	sleep((unsigned)atoi(argv[1]));
+	for (long ms = 0; ms < atol(argv[1]) * 1000; ms += 100) {
+		usleep(100000);
+		dial_round(t, nt, most, REDIAL_BATCH);
+	}
 	return 0;
 }
