@@ -12,7 +12,7 @@
 TOOL=$TOP/tests/host/dns_tool.py
 DNS=192.168.65.7
 start_agent --dns-rate 0
-nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" upstream 127.0.0.1 2>>"$TMP/upstream.log" &
+nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" upstream 127.0.0.1 >/dev/null 2>>"$TMP/upstream.log" &
 UPID=$!
 on_exit "kill $UPID 2>/dev/null; wait $UPID 2>/dev/null"
 wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hlun | grep -q '127.0.0.1:53 '"
