@@ -4,6 +4,7 @@
  * handler may close any connection without invalidating a pending event. */
 #ifndef KEEL_AGENT_H
 #define KEEL_AGENT_H
+#include "budget.h"
 #include "dispatch.h"
 #include "list.h"
 #include "ports.h"
@@ -28,6 +29,9 @@ struct agent_config {
 	const char *net;
 	uint32_t max_frame;
 	unsigned max_control, max_forward;
+	unsigned max_guest, max_guest_peer;  /* guest-originated streams: all, per source address */
+	unsigned guest_idle_ms;          /* a guest-originated relay with no traffic ends */
+	unsigned dns_rate;               /* DNS queries per second per source (0: no limit) */
 	unsigned read_timeout_ms;        /* a frame begun must complete in this */
 	unsigned idle_timeout_ms;        /* a control connection with nothing to do */
 	uint64_t time_threshold_ms;
@@ -39,6 +43,20 @@ struct ev {
 	int fd;
 	uint32_t mask;                   /* what epoll watches now */
 	void (*fn)(struct agent *a, struct ev *e, uint32_t events);
+};
+
+/* A listening socket whose accepts pause while fds run out (listener.c). */
+struct listener {
+	struct ev ev;
+	struct link paused;              /* in agent.paused while paused */
+	uint64_t resume_ms;
+	char name[64];                   /* for the log: "forward port", "bind 3 tcp ..." */
+};
+
+struct listener_pauses {
+	struct link list;                /* struct listener.paused, oldest first */
+	uint64_t logged_ms;              /* the last pause logged */
+	unsigned unlogged;               /* pauses since */
 };
 
 /* The head of everything that owns a struct ev: on close it moves from its
@@ -69,10 +87,13 @@ struct agent {
 	struct agent_config cfg;
 	int epfd;
 	bool stop;
-	struct ev sig, lis[4];
+	struct ev sig;
+	struct listener lis[4];
 	unsigned nlis;
+	struct listener_pauses paused;
 	struct link ctl, fwd, zombies;
-	unsigned n_ctl, n_fwd;
+	unsigned n_ctl;
+	struct budget budget;            /* forward-port and guest-originated streams */
 	struct link binds;               /* bind.c: guest listeners */
 	unsigned n_binds;
 	uint64_t next_bind_id;
@@ -90,6 +111,23 @@ int ev_set(struct agent *a, struct ev *e, uint32_t mask);
 void ev_del(struct agent *a, struct ev *e);
 int agent_run(struct agent *a);
 unsigned agent_sweep_ms(const struct agent *a);
+
+/* listener.c */
+/* Watch fd (a listening socket) with fn; name is for the log. */
+int listener_add(struct agent *a, struct listener *l, int fd,
+		 void (*fn)(struct agent *, struct ev *, uint32_t), const char *name);
+/* The next connection's fd (peer filled when given), or -1: the backlog is
+ * empty, or accept failed for want of fds or memory and l is paused for
+ * ACCEPT_PAUSE_MS (logged at most every LISTENER_LOG_MS). Either way the
+ * caller stops accepting for this wakeup. */
+int listener_accept(struct agent *a, struct listener *l, struct sockaddr_storage *peer,
+		    socklen_t *plen);
+void listener_close(struct agent *a, struct listener *l);
+/* Paused listeners whose pause is over are watched again. */
+void listener_resume(struct agent *a, uint64_t now);
+/* When the oldest pause ends; false when none is paused. */
+bool listener_next_resume(const struct agent *a, uint64_t *when);
+#define LISTENER_LOG_MS 10000
 
 /* listen.c */
 int listen_unix(const char *path, int *out);
@@ -110,12 +148,14 @@ bool ctl_defer_current(struct agent *a, uint64_t id);
 
 /* forward.c */
 struct fwd_conn;
+/* A forward-port connection (the host's): over the host budget it is closed. */
 void fwd_accept(struct agent *a, int fd);
 void fwd_sweep(struct agent *a, uint64_t now);
 void fwd_free(struct fwd_conn *f);
 /* A bind stream: dial host, send hdr, then relay with guest_fd (an accepted
  * connection, or for udp a socket connected to one guest peer whose first
- * datagram is first). On success guest_fd belongs to the forward. */
+ * datagram is first). On success guest_fd belongs to the forward. It counts
+ * against the guest budget of peer; -ENFILE or -EDQUOT past it. */
 struct fwd_outbound {
 	const struct sockaddr *host;
 	socklen_t host_len;
@@ -124,16 +164,25 @@ struct fwd_outbound {
 	uint64_t bind_id;
 	const uint8_t *hdr, *first;
 	size_t hdr_len, first_len;
+	const struct peer_addr *peer;
+	unsigned idle_ms;                /* no traffic for this long ends it */
 };
 int fwd_outbound(struct agent *a, const struct fwd_outbound *o);
-/* Relay client_fd (accepted TCP) with a new connection to target; no
- * request or response on the stream. On success (and on a failed connect,
- * which closes it) client_fd belongs to the forward; on error it is the
- * caller's. */
-int fwd_proxy(struct agent *a, int client_fd, const struct sockaddr_storage *target,
-	      socklen_t target_len);
+/* Relay client_fd (accepted TCP, from guest peer) with a new connection to
+ * target; no request or response on the stream; idle_ms without traffic
+ * ends it. On success (and on a failed connect, which closes it) client_fd
+ * belongs to the forward; on error (-ENFILE, -EDQUOT past the guest budget)
+ * it is the caller's. */
+struct fwd_proxy {
+	const struct sockaddr_storage *target;
+	socklen_t target_len;
+	const struct peer_addr *peer;
+	unsigned idle_ms;
+};
+int fwd_proxy(struct agent *a, int client_fd, const struct fwd_proxy *p);
 
 /* bind.c: guest listeners whose connections go to the host (BindRequest) */
+#define BINDS_MAX 256
 struct bind;
 void bind_free(struct bind *b);
 void bind_note_failure(struct agent *a, uint64_t id);

@@ -26,14 +26,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define BINDS_MAX 256
 #define BIND_BACKLOG 128
 #define ACCEPT_ROUNDS 16          /* bounded work per wakeup */
 #define TARGET_MAX 128
+#define UDP_FLOW_IDLE_MS 60000    /* a UDP flow with no datagram ends */
 
 struct bind {
 	struct conn_hdr h;        /* in agent.binds; agent.zombies once removed */
-	struct ev lis;
+	struct listener lis;
 	uint64_t id;
 	bool udp;
 	char address[INET6_ADDRSTRLEN];
@@ -76,7 +76,7 @@ static void bind_remove(struct agent *a, struct bind *b, const char *why)
 {
 	log_info("bind %llu: %s %s:%u removed (%s)", (unsigned long long)b->id, tr_name(b->udp),
 		 b->address, b->port, why);
-	ev_del(a, &b->lis);
+	listener_close(a, &b->lis);
 	list_del(&b->h.link);
 	list_add(&a->zombies, &b->h.link);
 	a->n_binds--;
@@ -166,20 +166,33 @@ static size_t connect_header(const struct bind *b, const struct sockaddr_storage
 	return n + FRAME_HDR;
 }
 
-/* Start the stream for guest_fd; false when the caller must close it. */
+/* Guest-originated relays idle out (docs/agent.md, "Budgets"): a UDP flow
+ * after a minute, like a NAT's; a TCP stream after --guest-idle-timeout. */
+static unsigned idle_ms(const struct agent *a, bool udp)
+{
+	unsigned t = a->cfg.guest_idle_ms;
+
+	return udp && t > UDP_FLOW_IDLE_MS ? UDP_FLOW_IDLE_MS : t;
+}
+
+/* Start the stream for guest_fd; false when the caller must close it (past
+ * the guest budget or this peer's share of it, or the host cannot be
+ * reached). */
 static bool carry(struct agent *a, struct bind *b, int guest_fd,
-		  const struct sockaddr_storage *peer, const uint8_t *first, size_t first_len)
+		  const struct sockaddr_storage *peer, socklen_t plen, const uint8_t *first,
+		  size_t first_len)
 {
 	struct sockaddr_storage host;
+	struct peer_addr pa;
 	uint8_t hdr[256];
 	struct fwd_outbound o = { .guest_fd = guest_fd, .udp = b->udp, .bind_id = b->id,
-				  .hdr = hdr, .first = first, .first_len = first_len };
+				  .hdr = hdr, .first = first, .first_len = first_len,
+				  .peer = &pa, .idle_ms = idle_ms(a, b->udp) };
 	int e;
 
+	peer_addr_from(peer, plen, &pa);
 	o.hdr_len = connect_header(b, peer, hdr, sizeof(hdr));
-	if (a->n_fwd >= a->cfg.max_forward)
-		e = -ENFILE;
-	else if (!o.hdr_len)
+	if (!o.hdr_len)
 		e = -EMSGSIZE;
 	else if ((e = host_addr(a, b->host_port, &host, &o.host_len)) == 0) {
 		o.host = (struct sockaddr *)&host;
@@ -199,12 +212,12 @@ static void accept_tcp(struct agent *a, struct bind *b)
 {
 	for (int i = 0; i < ACCEPT_ROUNDS; i++) {
 		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		int fd = accept4(b->lis.fd, (struct sockaddr *)&peer, &plen,
-				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		socklen_t plen;
+		int fd = listener_accept(a, &b->lis, &peer, &plen);
+
 		if (fd < 0)
-			return;   /* EAGAIN, or an aborted connection */
-		if (!carry(a, b, fd, &peer, NULL, 0))
+			return;
+		if (!carry(a, b, fd, &peer, plen, NULL, 0))
 			close(fd);
 	}
 }
@@ -234,7 +247,7 @@ static void accept_udp(struct agent *a, struct bind *b)
 	for (int i = 0; i < ACCEPT_ROUNDS; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(b->lis.fd, buf, sizeof(buf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(b->lis.ev.fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&peer, &plen);
 		int fd;
 
@@ -245,7 +258,7 @@ static void accept_udp(struct agent *a, struct bind *b)
 			b->failures++;
 			continue;
 		}
-		if (!carry(a, b, fd, &peer, buf, (size_t)n))
+		if (!carry(a, b, fd, &peer, plen, buf, (size_t)n))
 			close(fd);
 	}
 }
@@ -382,6 +395,7 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 {
 	struct agent *a = ctx;
 	struct bind *b;
+	char name[sizeof(b->lis.name)];
 	int e = check_request(a, rq, err, errlen), fd;
 
 	if (e < 0)
@@ -410,13 +424,14 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 			snprintf(err, errlen, "%s is not an address of the VM", b->address);
 		goto free_bind;
 	}
-	b->lis.fd = fd;
-	b->lis.fn = on_lis;
-	if ((e = ev_add(a, &b->lis, EPOLLIN)) < 0) {
+	b->id = a->next_bind_id + 1;
+	snprintf(name, sizeof(name), "bind %llu %s %s:%u", (unsigned long long)b->id,
+		 tr_name(b->udp), b->address, b->port);
+	if ((e = listener_add(a, &b->lis, fd, on_lis, name)) < 0) {
 		close(fd);
 		goto free_bind;
 	}
-	b->id = ++a->next_bind_id;
+	a->next_bind_id = b->id;
 	list_add(&a->binds, &b->h.link);
 	a->n_binds++;
 	log_info("bind %llu: %s %s:%u -> host port %u (%s)", (unsigned long long)b->id,

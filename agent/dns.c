@@ -50,10 +50,21 @@ static int dns_parse_qname(const uint8_t *msg, size_t len, size_t off, struct dn
 	return (int)off;
 }
 
+/* The one question at msg[12..]: name, type, class into q. */
+static int parse_question(const uint8_t *msg, size_t len, struct dns_query *q)
+{
+	int off = dns_parse_qname(msg, len, DNS_HEADER_LEN, q);
+
+	if (off < 0 || len - (size_t)off < 4)
+		return -EBADMSG;
+	q->qtype = get16(msg + off);
+	q->qclass = get16(msg + off + 2);
+	q->qend = (size_t)off + 4;
+	return 0;
+}
+
 int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 {
-	int off;
-
 	memset(q, 0, sizeof(*q));
 	if (len < DNS_HEADER_LEN)
 		return -EBADMSG;
@@ -65,13 +76,7 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 		return -EOPNOTSUPP;
 	if (get16(msg + 4) != 1 || get16(msg + 6) != 0 || get16(msg + 8) != 0)
 		return -EBADMSG;
-	off = dns_parse_qname(msg, len, DNS_HEADER_LEN, q);
-	if (off < 0 || len - (size_t)off < 4)
-		return -EBADMSG;
-	q->qtype = get16(msg + off);
-	q->qclass = get16(msg + off + 2);
-	q->qend = (size_t)off + 4;
-	return 0;
+	return parse_question(msg, len, q);
 }
 
 int dns_name_to_wire(const char *name, uint8_t *out, size_t cap)
@@ -197,10 +202,20 @@ int dns_build_error(const uint8_t *msg, size_t len, const struct dns_query *q, u
 	return (int)(DNS_HEADER_LEN + qlen);
 }
 
-int dns_reply_id(const uint8_t *msg, size_t len, uint16_t *id)
+bool dns_reply_matches(const uint8_t *msg, size_t len, const struct dns_query *sent)
 {
-	if (len < DNS_HEADER_LEN || !(get16(msg + 2) & DNS_QR))
-		return -EBADMSG;
-	*id = get16(msg);
-	return 0;
+	struct dns_query r;
+	uint16_t flags;
+
+	if (len < DNS_HEADER_LEN)
+		return false;
+	flags = get16(msg + 2);
+	if (!(flags & DNS_QR) || get16(msg) != sent->id || get16(msg + 4) != 1 ||
+	    (flags & DNS_OPCODE_MASK) != (sent->flags & DNS_OPCODE_MASK))
+		return false;
+	memset(&r, 0, sizeof(r));
+	if (parse_question(msg, len, &r) < 0)
+		return false;
+	return r.qtype == sent->qtype && r.qclass == sent->qclass &&
+	       wire_eq(r.qname, r.qname_len, sent->qname, sent->qname_len);
 }

@@ -59,9 +59,12 @@ int dns_build_local(const uint8_t *msg, const struct dns_query *q, const uint8_t
  * parse; msg must then hold a whole header). Length, -EBADMSG or -EMSGSIZE. */
 int dns_build_error(const uint8_t *msg, size_t len, const struct dns_query *q, unsigned rcode,
 		    uint8_t *out, size_t cap);
-/* The id of an upstream's reply: 0 when msg is a whole header with QR set,
- * else -EBADMSG. */
-int dns_reply_id(const uint8_t *msg, size_t len, uint16_t *id);
+/* Whether msg is the reply to the query sent (sent->id the id it went out
+ * with): a response with that id and opcode whose question section is one
+ * question equal to sent's, name compared as DNS compares names (ASCII case
+ * folded), type and class exactly (RFC 5452, 9.1). A reply without the
+ * question (some servers' FORMERR or SERVFAIL) does not match. */
+bool dns_reply_matches(const uint8_t *msg, size_t len, const struct dns_query *sent);
 void dns_set_id(uint8_t *msg, uint16_t id);
 
 /* dns_server.c */
@@ -79,4 +82,6 @@ void dns_server_set_upstreams(const struct netconf *nc);
 void dns_sweep(struct agent *a, uint64_t now);
 #define DNS_PENDING_MAX 512
 #define DNS_PENDING_MS 5000
+#define DNS_INFLIGHT_PER_SOURCE 128  /* pending forwards of one source address */
+#define DNS_TCP_IDLE_MS 10000        /* a DNS-over-TCP connection with no traffic ends */
 #endif

@@ -37,7 +37,6 @@
 #define FWD_REQ_MAX 1024          /* a ForwardRequest is small */
 #define UDP_BUF (65535u + 2u)
 #define FWD_ROUNDS 8               /* bounded work per wakeup, for fairness */
-#define UDP_FLOW_IDLE_MS 60000     /* a bind's UDP flow with no datagram ends */
 #define HDR_MAX 256                /* a BindConnect frame */
 
 enum fwd_state { FWD_REQ, FWD_CONNECTING, FWD_RELAY };
@@ -58,7 +57,10 @@ struct fwd_conn {
 	uint64_t bind_id;         /* outbound: whose failures to count */
 	uint8_t hdr[HDR_MAX];     /* outbound: sent once cli is connected */
 	size_t hdr_len;
-	uint64_t active_ms;       /* outbound UDP: last datagram */
+	enum origin origin;       /* whose budget it counts against */
+	struct peer_addr peer;    /* guest-originated: the guest peer */
+	uint64_t active_ms;       /* last relay event */
+	unsigned idle_ms;         /* 0: never idles out (the host's streams) */
 	struct frame_reader rd;
 	uint64_t deadline_ms;     /* request and connect must finish by then */
 	struct relay_dir up, down;   /* streams. up: client -> target */
@@ -94,7 +96,7 @@ static void fwd_close(struct agent *a, struct fwd_conn *f)
 	dirs_free(f);
 	list_del(&f->h.link);
 	list_add(&a->zombies, &f->h.link);
-	a->n_fwd--;
+	budget_put(&a->budget, f->origin, &f->peer);
 }
 
 /* Best effort: a fresh socket's buffer takes a short frame at once. */
@@ -362,8 +364,8 @@ static void relay(struct agent *a, struct fwd_conn *f, uint32_t events)
 {
 	int r1, r2;
 
+	f->active_ms = mono_ms();
 	if (f->udp) {
-		f->active_ms = mono_ms();
 		r1 = udp_up(&f->uup, f->cli.fd, f->tgt.fd);
 		r2 = r1 < 0 ? 0 : udp_down(&f->udown, f->tgt.fd, f->cli.fd);
 	} else {
@@ -413,21 +415,42 @@ static void on_tgt(struct agent *a, struct ev *e, uint32_t events)
 	on_event(a, of_tgt(e), false, events);
 }
 
-static struct fwd_conn *fwd_new(struct agent *a, int cli)
+/* A connection with client side cli, counted against the budget of origin
+ * (and, for the guest, of peer): -ENFILE, -EDQUOT past it, -ENOMEM. */
+static int fwd_new(struct agent *a, int cli, enum origin origin, const struct peer_addr *peer,
+		   struct fwd_conn **out)
 {
-	struct fwd_conn *f = calloc(1, sizeof(*f));
+	struct fwd_conn *f;
+	int e = budget_take(&a->budget, origin, peer);
 
-	if (!f)
-		return NULL;
+	if (e < 0)
+		return e;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		budget_put(&a->budget, origin, peer);
+		return -ENOMEM;
+	}
 	relay_dir_init(&f->up);
 	relay_dir_init(&f->down);
 	f->h.kind = CONN_FWD;
+	f->origin = origin;
+	if (peer)
+		f->peer = *peer;
 	f->cli.fd = cli;
 	f->cli.fn = on_cli;
 	f->tgt.fd = -1;
 	f->tgt.fn = on_tgt;
-	f->deadline_ms = mono_ms() + a->cfg.read_timeout_ms;
-	return f;
+	f->active_ms = mono_ms();
+	f->deadline_ms = f->active_ms + a->cfg.read_timeout_ms;
+	*out = f;
+	return 0;
+}
+
+/* Undo fwd_new for a connection that never made it onto the list. */
+static void fwd_discard(struct agent *a, struct fwd_conn *f)
+{
+	budget_put(&a->budget, f->origin, &f->peer);
+	fwd_free(f);
 }
 
 int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
@@ -440,22 +463,20 @@ int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
 	fd = socket(o->host->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, o->host, o->host_len) < 0 && errno != EINPROGRESS) {
-		e = errno == EAGAIN ? -ECONNREFUSED : -errno;
+	if ((e = fwd_new(a, fd, ORIGIN_GUEST, o->peer, &f)) < 0) {
 		close(fd);
 		return e;
 	}
-	f = fwd_new(a, fd);
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
+	if (connect(fd, o->host, o->host_len) < 0 && errno != EINPROGRESS) {
+		e = errno == EAGAIN ? -ECONNREFUSED : -errno;
+		goto free_conn;
 	}
 	f->outbound = true;
 	f->udp = o->udp;
 	f->bind_id = o->bind_id;
+	f->idle_ms = o->idle_ms;
 	memcpy(f->hdr, o->hdr, o->hdr_len);
 	f->hdr_len = o->hdr_len;
-	f->active_ms = mono_ms();
 	f->tgt.fd = o->guest_fd;
 	f->state = FWD_CONNECTING;
 	if ((e = dirs_setup(f)) < 0)
@@ -472,53 +493,53 @@ int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
 	if ((e = ev_add(a, &f->tgt, 0)) < 0) {
 		ev_del(a, &f->cli);
 		f->tgt.fd = -1;   /* the caller still owns guest_fd */
-		fwd_free(f);
+		fwd_discard(a, f);
 		return e;
 	}
 	list_add(&a->fwd, &f->h.link);
-	a->n_fwd++;
 	return 0;
 free_conn:
 	f->tgt.fd = -1;
 	close(fd);
-	fwd_free(f);
+	fwd_discard(a, f);
 	return e;
 }
 
-int fwd_proxy(struct agent *a, int client_fd, const struct sockaddr_storage *target,
-	      socklen_t target_len)
+int fwd_proxy(struct agent *a, int client_fd, const struct fwd_proxy *p)
 {
-	struct fwd_conn *f = fwd_new(a, client_fd);
+	struct fwd_conn *f;
+	int e = fwd_new(a, client_fd, ORIGIN_GUEST, p->peer, &f);
 
-	if (!f)
-		return -ENOMEM;
+	if (e < 0)
+		return e;
 	f->proxy = true;
+	f->idle_ms = p->idle_ms;
 	if (ev_add(a, &f->cli, 0) < 0) {
-		fwd_free(f);
+		fwd_discard(a, f);
 		return -ENOMEM;
 	}
 	list_add(&a->fwd, &f->h.link);
-	a->n_fwd++;
-	connect_target(a, f, target, target_len);   /* a failure closes f */
+	connect_target(a, f, p->target, p->target_len);   /* a failure closes f */
 	return 0;
 }
 
+/* The host's streams never idle out: `docker logs -f` or `docker attach`
+ * may carry nothing for hours, and the host budget is the host's own. */
 void fwd_accept(struct agent *a, int fd)
 {
-	struct fwd_conn *f = fwd_new(a, fd);
+	struct fwd_conn *f;
 
-	if (!f) {
-		close(fd);
+	if (fwd_new(a, fd, ORIGIN_HOST, NULL, &f) < 0) {
+		close(fd);   /* past the budget: the peer sees EOF at once */
 		return;
 	}
 	frame_reader_init(&f->rd, FWD_REQ_MAX);
 	if (ev_add(a, &f->cli, EPOLLIN) < 0) {
 		close(fd);
-		fwd_free(f);
+		fwd_discard(a, f);
 		return;
 	}
 	list_add(&a->fwd, &f->h.link);
-	a->n_fwd++;
 }
 
 void fwd_sweep(struct agent *a, uint64_t now)
@@ -529,7 +550,7 @@ void fwd_sweep(struct agent *a, uint64_t now)
 		struct fwd_conn *f = list_entry(it, struct fwd_conn, h.link);
 		if (f->state != FWD_RELAY && now >= f->deadline_ms)
 			fail(a, f, ETIMEDOUT);
-		else if (f->outbound && f->udp && now - f->active_ms >= UDP_FLOW_IDLE_MS)
+		else if (f->state == FWD_RELAY && f->idle_ms && now - f->active_ms >= f->idle_ms)
 			fwd_close(a, f);
 	}
 }

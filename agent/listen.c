@@ -1,11 +1,10 @@
 /* agent/listen.c: the control and forward listeners (AF_VSOCK and AF_UNIX)
- * and the accept path with its connection caps and peer check. */
+ * and the accept path with the control cap and peer check (forward.c keeps
+ * the host budget of forward streams). */
 #include "agent.h"
-#include "log.h"
 #include <errno.h>
 #include <linux/vm_sockets.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -71,25 +70,22 @@ static bool peer_allowed(const struct agent *a, int fd)
 
 static void on_accept(struct agent *a, struct ev *e, uint32_t events)
 {
-	bool fwd = e == &a->lis[1] || e == &a->lis[3];
+	struct listener *l = (struct listener *)e;   /* ev is its first member */
+	bool fwd = l == &a->lis[1] || l == &a->lis[3];
 	int i;
 
 	(void)events;
 	/* Bounded per wakeup so one listener cannot starve the others. */
 	for (i = 0; i < 64; i++) {
-		int fd = accept4(e->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
+		int fd = listener_accept(a, l, NULL, NULL);
+		if (fd < 0)
 			return;
-		}
-		if (!peer_allowed(a, fd) ||
-		    (fwd ? a->n_fwd >= a->cfg.max_forward : a->n_ctl >= a->cfg.max_control)) {
+		if (!peer_allowed(a, fd) || (!fwd && a->n_ctl >= a->cfg.max_control)) {
 			close(fd); /* past the cap or not the host: refused at once */
 			continue;
 		}
 		if (fwd)
-			fwd_accept(a, fd);
+			fwd_accept(a, fd);   /* closes it past the host budget */
 		else
 			ctl_accept(a, fd);
 	}
@@ -97,10 +93,17 @@ static void on_accept(struct agent *a, struct ev *e, uint32_t events)
 
 static int add_listener(struct agent *a, unsigned slot, int fd)
 {
-	a->lis[slot].fd = fd;
-	a->lis[slot].fn = on_accept;
+	static const char *const names[] = { "vsock control port", "vsock forward port",
+					     "unix control socket", "unix forward socket" };
+	int e = listener_add(a, &a->lis[slot], fd, on_accept, names[slot]);
+
+	if (e < 0) {
+		close(fd);
+		a->lis[slot].ev.fd = -1;
+		return e;
+	}
 	a->nlis++;
-	return ev_add(a, &a->lis[slot], EPOLLIN);
+	return 0;
 }
 
 /* Slots: 0 vsock control, 1 vsock forward, 2 unix control, 3 unix forward. */
@@ -109,7 +112,7 @@ int agent_listen(struct agent *a)
 	int fd, e;
 
 	for (unsigned i = 0; i < 4; i++)
-		a->lis[i].fd = -1;
+		a->lis[i].ev.fd = -1;
 	if (a->cfg.vsock) {
 		if ((e = listen_vsock(a->cfg.control_port, &fd)) < 0 || (e = add_listener(a, 0, fd)) < 0)
 			return e;

@@ -51,6 +51,8 @@ unsigned agent_sweep_ms(const struct agent *a)
 
 	if (a->cfg.idle_timeout_ms / 4 < t)
 		t = a->cfg.idle_timeout_ms / 4;
+	if (a->cfg.guest_idle_ms / 4 < t)
+		t = a->cfg.guest_idle_ms / 4;
 	if (t > 250)
 		t = 250;
 	return t < 10 ? 10 : t;
@@ -58,12 +60,14 @@ unsigned agent_sweep_ms(const struct agent *a)
 
 static int timeout_ms(const struct agent *a, uint64_t now)
 {
-	uint64_t next = a->next_sweep_ms;
+	uint64_t next = a->next_sweep_ms, resume;
 
 	if (a->watch.watchers && a->watch.next_poll_ms < next)
 		next = a->watch.next_poll_ms;
 	if (a->probe.running && a->probe.deadline_ms < next)
 		next = a->probe.deadline_ms;
+	if (listener_next_resume(a, &resume) && resume < next)
+		next = resume;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -92,6 +96,7 @@ static void timers(struct agent *a)
 		watch_release(a);
 	if (a->probe.running)
 		probe_sweep(a, now);
+	listener_resume(a, now);
 	if (now >= a->next_sweep_ms) {
 		ctl_sweep(a, now);
 		fwd_sweep(a, now);

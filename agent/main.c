@@ -41,7 +41,11 @@ static const char usage[] =
 "  --net SPEC                ADDR/LEN,gw=GW,dns=DNS: configure eth0 at start\n"
 "  --max-frame BYTES         largest request frame (1048576)\n"
 "  --max-control N           control connections (256)\n"
-"  --max-forward N           forward connections (1024)\n"
+"  --max-forward N           forward-port streams, the host's (1024)\n"
+"  --max-guest N             streams guest processes open: binds, DNS over TCP (1024)\n"
+"  --max-guest-peer N        of those, per guest source address (256)\n"
+"  --guest-idle-timeout MS   a guest-opened stream with no traffic is closed (1800000)\n"
+"  --dns-rate N              DNS queries per second per source, burst 2N; 0: no limit (500)\n"
 "  --read-timeout MS         a started frame must complete in this (10000)\n"
 "  --idle-timeout MS         idle control connections are closed (300000)\n"
 "  --time-threshold MS       SyncTime steps the clock above this drift (100)\n"
@@ -50,7 +54,7 @@ static const char usage[] =
 "the listeners are up.\n";
 
 enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_HUDS, O_HADDR, O_DADDR, O_RUN, O_DOCKER,
-       O_CTRD, O_VARLIB, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_RTO, O_ITO,
+       O_CTRD, O_VARLIB, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_MAXG, O_MAXGP, O_GITO, O_DRATE, O_RTO, O_ITO,
        O_THR, O_DEBUG, O_HELP };
 
 static const struct option opts[] = {
@@ -72,6 +76,10 @@ static const struct option opts[] = {
 	{ "max-frame", required_argument, 0, O_MAXF },
 	{ "max-control", required_argument, 0, O_MAXC },
 	{ "max-forward", required_argument, 0, O_MAXFW },
+	{ "max-guest", required_argument, 0, O_MAXG },
+	{ "max-guest-peer", required_argument, 0, O_MAXGP },
+	{ "guest-idle-timeout", required_argument, 0, O_GITO },
+	{ "dns-rate", required_argument, 0, O_DRATE },
 	{ "read-timeout", required_argument, 0, O_RTO },
 	{ "idle-timeout", required_argument, 0, O_ITO },
 	{ "time-threshold", required_argument, 0, O_THR },
@@ -100,7 +108,8 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
 		.init_pid = 1,
 		.host_address = KEEL_HOST_ADDRESS, .dns_address = KEEL_DNS_ADDRESS, .max_frame = FRAME_MAX_DEFAULT,
-		.max_control = 256, .max_forward = 1024, .read_timeout_ms = 10000,
+		.max_control = 256, .max_forward = 1024, .max_guest = 1024, .max_guest_peer = 256,
+		.guest_idle_ms = 1800000, .dns_rate = 500, .read_timeout_ms = 10000,
 		.idle_timeout_ms = 300000, .time_threshold_ms = TIMESYNC_DEFAULT_THRESHOLD_MS,
 	};
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -125,6 +134,10 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case O_MAXF: ok = num(optarg, 16, 64u << 20, &v); c->max_frame = (uint32_t)v; break;
 		case O_MAXC: ok = num(optarg, 1, 65536, &v); c->max_control = (unsigned)v; break;
 		case O_MAXFW: ok = num(optarg, 1, 65536, &v); c->max_forward = (unsigned)v; break;
+		case O_MAXG: ok = num(optarg, 1, 65536, &v); c->max_guest = (unsigned)v; break;
+		case O_MAXGP: ok = num(optarg, 1, 65536, &v); c->max_guest_peer = (unsigned)v; break;
+		case O_GITO: ok = num(optarg, 100, 86400000, &v); c->guest_idle_ms = (unsigned)v; break;
+		case O_DRATE: ok = num(optarg, 0, 1000000, &v); c->dns_rate = (unsigned)v; break;
 		case O_RTO: ok = num(optarg, 10, 3600000, &v); c->read_timeout_ms = (unsigned)v; break;
 		case O_ITO: ok = num(optarg, 10, 86400000, &v); c->idle_timeout_ms = (unsigned)v; break;
 		case O_THR: ok = num(optarg, 0, 86400000, &v); c->time_threshold_ms = v; break;
@@ -228,15 +241,37 @@ static void setup_dispatch(struct agent *a)
 	};
 }
 
-/* Each forward holds up to 6 fds (2 sockets, 2 pipes). */
-static void raise_nofile(void)
+/* The fds the budgets can hold at worst, so that EMFILE is a bug and not
+ * a limit a guest can reach: a relay holds up to 6 (two sockets, two
+ * splice pipes: DNS over TCP, TCP on both sides), a control connection 1, a
+ * bind listener 1 (and each pending DNS forward its socket), plus the
+ * agent's own (listeners, epoll, signalfd, netlink, probe, stdio). With the
+ * defaults: 6 * (1024 + 1024) + 256 + 256 + 512 + 64 = 13376. */
+static rlim_t nofile_needed(const struct agent_config *c)
 {
+	return (rlim_t)6 * (c->max_forward + c->max_guest) + c->max_control + BINDS_MAX +
+	       DNS_PENDING_MAX + 64;
+}
+
+/* Set RLIMIT_NOFILE to what the budgets need (raising the hard limit too:
+ * the VM's init gives 4096, less than 13376); never lower than it was. */
+static void raise_nofile(const struct agent_config *c)
+{
+	rlim_t need = nofile_needed(c);
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	getrlimit(RLIMIT_NOFILE, &rl);   /* no CAP_SYS_RESOURCE: as far as the hard limit */
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	log_warn("RLIMIT_NOFILE %llu, below the %llu the budgets may use: accepts pause when fds run out",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 static int apply_net(const char *spec, const char *resolv)
@@ -285,7 +320,12 @@ int main(int argc, char **argv)
 	/* A fixed threshold: big frame buffers are mmapped and given back on
 	 * free, instead of glibc raising it and keeping them in the heap. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	raise_nofile();
+	raise_nofile(&a.cfg);
+	if (budget_init(&a.budget, a.cfg.max_forward, a.cfg.max_guest, a.cfg.max_guest_peer) < 0) {
+		log_err("setup: %s", strerror(ENOMEM));
+		return 1;
+	}
+	list_init(&a.paused.list);
 	list_init(&a.ctl);
 	list_init(&a.fwd);
 	list_init(&a.zombies);

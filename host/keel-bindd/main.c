@@ -8,6 +8,7 @@
 #include "peer.h"
 #include "request.h"
 #include "../bindd-client/bindd_proto.h"
+#include "accept.h"
 #include "clock.h"
 #include "log.h"
 #include <errno.h>
@@ -26,7 +27,6 @@
 
 #define MAX_CONNS	32
 #define DEADLINE_MS	2000	/* a whole request must arrive within this */
-#define ACCEPT_PAUSE_MS	100	/* after accept fails for lack of fds */
 #define ID_LISTEN	(MAX_CONNS + 1)
 #define ID_SIGNAL	(MAX_CONNS + 2)
 
@@ -301,12 +301,11 @@ static void conn_read(struct bindd *d, struct conn *c)
 static void accept_conns(struct bindd *d, uint64_t now)
 {
 	while (d->nconns < MAX_CONNS) {
-		int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept_nb(d->lfd, NULL, NULL);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN) {
-				log_warn("accept: %s; pausing %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+			/* Out of fds or memory: see common/accept.h. */
+			if (fd != -EAGAIN) {
+				log_warn("accept: %s; pausing %d ms", strerror(-fd), ACCEPT_PAUSE_MS);
 				d->accept_pause_until = now + ACCEPT_PAUSE_MS;
 			}
 			return;

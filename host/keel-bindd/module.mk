@@ -1,6 +1,6 @@
 # host/keel-bindd: the privileged-port helper (glibc, libc only), and the
 # test client the bindd host tests drive it with.
-KEEL_BINDD_SRC := $(wildcard host/keel-bindd/*.c) common/log.c
+KEEL_BINDD_SRC := $(wildcard host/keel-bindd/*.c) common/log.c common/accept.c
 KEEL_BINDD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(KEEL_BINDD_SRC))
 
 $(B)/keel-bindd: $(KEEL_BINDD_OBJ)

@@ -2,15 +2,30 @@
 """tests/host/dns_tool.py: the DNS client and the fixture upstream of
 tests/host/agent_dns.sh and tests/bench/agent_dns.sh (not a test itself).
 
-  upstream ADDR            a nameserver on ADDR:53 (UDP and TCP): example.test A 10.9.8.7,
-                           big.test 40 A records (truncated over UDP, whole over TCP),
-                           names starting with "drop" unanswered, others NXDOMAIN
+  upstream ADDR            a nameserver on ADDR:53 (UDP and TCP): example.test and
+                           names starting with "flood" A 10.9.8.7, big.test 40 A
+                           records (truncated over UDP, whole over TCP), names
+                           starting with "drop" unanswered, "spoofa"/"spoofb" held
+                           until both are there and then answered after forged
+                           replies (see spoof), others NXDOMAIN. Prints one line
+                           "q NAME SOURCEPORT" per UDP query it gets.
   query SERVER NAME [TYPE] one query; prints rcode=, an=, aa=, addrs=, ms=
   junk SERVER              empty, 5 bytes, a label running off the end (FORMERR
                            expected), then 1000 random datagrams
-  flood SERVER N           N queries for unanswered names at once; prints how
-                           many SERVFAIL came back within 2 s
+  flood SERVER N [K]       N queries for unanswered names at once, from K source
+                           addresses 127.0.1.1..K (default: one, --from's); prints
+                           how many SERVFAIL came back within 2 s
+  burst SERVER N           N answered queries (flood<i>.test) as fast as the flood;
+                           prints answered= (within 2 s of the last) and sent_s=
+  spoof SERVER             spoofa.test and spoofb.test at once; the fixture sends
+                           each forged answers (6.6.6.6) first: the right id with
+                           another question, the right id and question to the
+                           other query's port, and from a port other than 53; then
+                           the real one (10.9.8.7). Prints a=ADDRS b=ADDRS, the
+                           first answer each client got.
   latency SERVER NAME N    median and p99 ms of N sequential A queries
+Options before the command: --from ADDR binds the client sockets to ADDR (the
+agent's limits are per source address).
 """
 import random
 import socket
@@ -21,6 +36,14 @@ import sys
 import time
 
 TYPES = {"A": 1, "AAAA": 28, "TXT": 16}
+SOURCE = ""          # --from
+
+
+def client():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if SOURCE:
+        s.bind((SOURCE, 0))
+    return s
 
 
 def wire(name):
@@ -75,23 +98,36 @@ def ask(sock, server, name, qtype=1, timeout=2.0):
 BIG_N = 40   # big.test: 40 A records, too many for a 512-byte UDP answer
 
 
+def qname_of(msg):
+    end = skip_name(msg, 12) + 4
+    qname = msg[12:end - 4]
+    labels, off = [], 0
+    while qname[off]:
+        labels.append(qname[off + 1:off + 1 + qname[off]].decode(errors="replace"))
+        off += 1 + qname[off]
+    return ".".join(labels).lower(), end
+
+
+def a_reply(msg, addr, question=None):
+    """A reply to query msg with one A record addr; question: another
+    query's question section in place of msg's own."""
+    end = skip_name(msg, 12) + 4
+    q = question if question is not None else msg[12:end]
+    hdr = struct.pack(">HHHHHH", struct.unpack(">H", msg[:2])[0], 0x8180, 1, 1, 0, 0)
+    return hdr + q + b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton(addr)
+
+
 def answer(msg, tcp):
     """The fixture's reply to one query, or None to stay silent."""
     if len(msg) < 12:
         return None
     qid, flags = struct.unpack(">HH", msg[:4])
-    end = skip_name(msg, 12) + 4
-    qname = msg[12:end - 4]
+    name, end = qname_of(msg)
     qtype = struct.unpack(">H", msg[end - 4:end - 2])[0]
-    labels, off = [], 0
-    while qname[off]:
-        labels.append(qname[off + 1:off + 1 + qname[off]].decode(errors="replace"))
-        off += 1 + qname[off]
-    name = ".".join(labels).lower()
-    if name.startswith("drop"):
+    if name.startswith("drop") or name.startswith("spoof"):
         return None
     rd, tc = flags & 0x0100, 0
-    if name == "example.test":
+    if name == "example.test" or name.startswith("flood"):
         ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton("10.9.8.7")
         an = 1 if qtype == 1 else 0
         rcode = 0
@@ -137,15 +173,43 @@ def cmd_upstream(addr):
     threading.Thread(target=accept_loop, daemon=True).start()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, 53))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # a source port other than 53
+    other.bind((addr, 0))
+    held = {}
     while True:
         msg, peer = s.recvfrom(65535)
+        try:
+            name = qname_of(msg)[0]
+        except (IndexError, struct.error):
+            name = "?"
+        print("q %s %d" % (name, peer[1]), flush=True)
+        if name in ("spoofa.test", "spoofb.test"):
+            held[name] = (msg, peer)
+            if len(held) == 2:
+                forge(s, other, held)
+                held = {}
+            continue
         reply = answer(msg, False)
         if reply:
             s.sendto(reply, peer)
 
 
+def forge(s, other, held):
+    """Forged answers for both held queries, then the real ones."""
+    (ma, pa), (mb, pb) = held["spoofa.test"], held["spoofb.test"]
+    evil = query(0, "evil.test")[12:]
+    for (m, p), (_, wrong) in (((ma, pa), (mb, pb)), ((mb, pb), (ma, pa))):
+        s.sendto(a_reply(m, "6.6.6.6", evil), p)        # right id, another question
+        s.sendto(a_reply(m, "6.6.6.6"), wrong)          # right id and question, wrong port
+        other.sendto(a_reply(m, "6.6.6.6"), p)          # from a port other than 53
+    time.sleep(0.2)
+    s.sendto(a_reply(ma, "10.9.8.7"), pa)
+    s.sendto(a_reply(mb, "10.9.8.7"), pb)
+
+
 def cmd_query(server, name, qtype="A"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = client()
     try:
         flags, an, addrs, ms = ask(s, server, name, TYPES[qtype])
     except socket.timeout:
@@ -156,7 +220,7 @@ def cmd_query(server, name, qtype="A"):
 
 
 def cmd_junk(server):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = client()
     s.settimeout(2)
     s.sendto(b"", (server, 53))
     s.sendto(b"\x12\x34\x01\x00\x00", (server, 53))
@@ -183,28 +247,75 @@ def cmd_junk(server):
     return 0
 
 
-def cmd_flood(server, n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+def send_paced(socks, server, n, name):
+    """n queries for name % i round-robin over socks, paced so that the
+    agent's socket buffer is not what drops them."""
+    t0 = time.time()
     for i in range(int(n)):
-        s.sendto(query(i, "drop%d.test" % i), (server, 53))
+        socks[i % len(socks)].sendto(query(i & 0xFFFF, name % i), (server, 53))
         if i % 64 == 63:
             time.sleep(0.005)        # let the agent keep up with our burst
-    servfail, deadline = 0, time.time() + 2
-    s.settimeout(0.2)
+    return time.time() - t0
+
+
+def count_replies(socks, pred, wait=2.0):
+    got, deadline = 0, time.time() + wait
+    for sk in socks:
+        sk.setblocking(False)
     while time.time() < deadline:
+        busy = False
+        for sk in socks:
+            try:
+                msg, _ = sk.recvfrom(65535)
+            except BlockingIOError:
+                continue
+            busy = True
+            got += pred(msg)
+        if not busy:
+            time.sleep(0.01)
+    return got
+
+
+def cmd_flood(server, n, k=0):
+    global SOURCE
+    socks = []
+    for j in range(int(k) or 1):
+        if int(k):
+            SOURCE = "127.0.1.%d" % (j + 1)
+        sk = client()
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        socks.append(sk)
+    send_paced(socks, server, n, "drop%d.test")
+    print("servfail=%d" % count_replies(socks, lambda m: (m[3] & 0xF) == 2))
+    return 0
+
+
+def cmd_burst(server, n):
+    s = client()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    sent_s = send_paced([s], server, n, "flood%d.test")
+    got = count_replies([s], lambda m: (m[3] & 0xF) == 0 and m[7] == 1)
+    print("answered=%d sent_s=%.3f" % (got, sent_s))
+    return 0
+
+
+def cmd_spoof(server):
+    socks = {name: client() for name in ("spoofa.test", "spoofb.test")}
+    for name, sk in socks.items():
+        sk.settimeout(3)
+        sk.sendto(query(random.randrange(65536), name), (server, 53))
+    out = []
+    for name, sk in socks.items():
         try:
-            msg, _ = s.recvfrom(65535)
+            out.append("%s=%s" % (name[5], ",".join(parse(sk.recvfrom(65535)[0])[3])))
         except socket.timeout:
-            continue
-        if (msg[3] & 0xF) == 2:
-            servfail += 1
-    print("servfail=%d" % servfail)
+            out.append("%s=timeout" % name[5])
+    print(" ".join(out))
     return 0
 
 
 def cmd_latency(server, name, n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = client()
     ms = sorted(ask(s, server, name)[3] for _ in range(int(n)))
     print("median=%.3f p99=%.3f" % (statistics.median(ms), ms[int(len(ms) * 0.99) - 1]))
     return 0
@@ -212,5 +323,9 @@ def cmd_latency(server, name, n):
 
 if __name__ == "__main__":
     cmds = {"upstream": cmd_upstream, "query": cmd_query, "junk": cmd_junk,
-            "flood": cmd_flood, "latency": cmd_latency}
-    sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
+            "flood": cmd_flood, "burst": cmd_burst, "spoof": cmd_spoof,
+            "latency": cmd_latency}
+    args = sys.argv[1:]
+    if args[:1] == ["--from"]:
+        SOURCE, args = args[1], args[2:]
+    sys.exit(cmds[args[0]](*args[1:]))

@@ -151,12 +151,78 @@ TEST(servfail_and_formerr)
 	CHECK_EQ_INT(get16(out + 4), 0);
 	CHECK_EQ_INT(dns_build_error(msg, 11, NULL, DNS_RCODE_FORMERR, out, sizeof(out)), -EBADMSG);
 	CHECK_EQ_INT(dns_build_error(msg, len, &q, DNS_RCODE_SERVFAIL, out, 20), -EMSGSIZE);
+}
 
-	uint16_t id;
-	CHECK_EQ_INT(dns_reply_id(out, 12, &id), 0);
-	CHECK_EQ_INT(id, 0xbeef);
-	CHECK_EQ_INT(dns_reply_id(msg, len, &id), -EBADMSG);     /* a query */
-	CHECK_EQ_INT(dns_reply_id(out, 11, &id), -EBADMSG);
+/* An upstream's answer to the query in msg: header with QR, the question
+ * echoed as name_as_sent (may differ in case), one A record. */
+static size_t make_reply(uint8_t *out, const uint8_t *msg, size_t len, uint16_t id)
+{
+	memcpy(out, msg, len);
+	put16(out, id);
+	put16(out + 2, 0x8180);
+	put16(out + 6, 1);
+	put16(out + len, 0xc00c);
+	put16(out + len + 2, DNS_TYPE_A);
+	put16(out + len + 4, DNS_CLASS_IN);
+	memset(out + len + 6, 0, 4);
+	put16(out + len + 10, 4);
+	memcpy(out + len + 12, "\x0a\x09\x08\x07", 4);
+	return len + 16;
+}
+
+/* The forwarding side delivers a reply only when id, opcode and question
+ * are the query's (a spoofer who guessed the id but asks another name, or
+ * answers another type, is refused). */
+TEST(reply_matches)
+{
+	uint8_t msg[300], other[300], rep[400];
+	struct dns_query sent;
+	size_t len = make_query(msg, sizeof(msg), "example.test", DNS_TYPE_A, DNS_CLASS_IN), rl;
+
+	CHECK_EQ_INT(dns_parse_query(msg, len, &sent), 0);
+	sent.id = 0x5151;                                   /* the id it went out with */
+	rl = make_reply(rep, msg, len, 0x5151);
+	CHECK(dns_reply_matches(rep, rl, &sent));
+	CHECK(!dns_reply_matches(msg, len, &sent));         /* a query, not a reply */
+	rl = make_reply(rep, msg, len, 0xbeef);
+	CHECK(!dns_reply_matches(rep, rl, &sent));          /* the client's id, not ours */
+
+	/* Same id, another question: name, case only, type, class. */
+	size_t ol = make_query(other, sizeof(other), "evil.test", DNS_TYPE_A, DNS_CLASS_IN);
+	rl = make_reply(rep, other, ol, 0x5151);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	ol = make_query(other, sizeof(other), "EXAMPLE.Test", DNS_TYPE_A, DNS_CLASS_IN);
+	rl = make_reply(rep, other, ol, 0x5151);
+	CHECK(dns_reply_matches(rep, rl, &sent));           /* names compare case-folded */
+	ol = make_query(other, sizeof(other), "example.test.evil", DNS_TYPE_A, DNS_CLASS_IN);
+	rl = make_reply(rep, other, ol, 0x5151);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	ol = make_query(other, sizeof(other), "example.test", DNS_TYPE_AAAA, DNS_CLASS_IN);
+	rl = make_reply(rep, other, ol, 0x5151);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	ol = make_query(other, sizeof(other), "example.test", DNS_TYPE_A, 3);
+	rl = make_reply(rep, other, ol, 0x5151);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+
+	/* Question count 0 or 2, another opcode, a compressed question name. */
+	rl = make_reply(rep, msg, len, 0x5151);
+	put16(rep + 4, 0);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	put16(rep + 4, 2);
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	put16(rep + 4, 1);
+	put16(rep + 2, 0x8180 | 0x1000);                    /* opcode 2, STATUS */
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+	put16(rep + 2, 0x8180);
+	rep[12] = 0xc0;
+	rep[13] = 0x0c;
+	CHECK(!dns_reply_matches(rep, rl, &sent));
+
+	/* Cut anywhere inside header or question: never a match. */
+	rl = make_reply(rep, msg, len, 0x5151);
+	for (size_t cut = 0; cut < len; cut++)
+		CHECK(!dns_reply_matches(rep, cut, &sent));
+	CHECK(dns_reply_matches(rep, len, &sent));          /* question whole, no answer: a match */
 }
 
 TEST(malformed)
@@ -279,10 +345,11 @@ TEST(random_input)
 			CHECK(q.qname_len >= 1 && q.qname_len <= DNS_NAME_MAX);
 			CHECK(dns_build_local(msg, &q, host4, out, sizeof(out)) > 0);
 			CHECK(dns_build_error(msg, len, &q, DNS_RCODE_SERVFAIL, out, sizeof(out)) > 0);
+			CHECK(!dns_reply_matches(msg, len, &q));
 		}
 		free(msg);
 	}
 }
 
 RUN_TESTS(RUN(parse_and_answer_a); RUN(names_case_and_dot); RUN(nodata_refused_forward);
-	  RUN(servfail_and_formerr); RUN(malformed); RUN(label_and_name_limits); RUN(random_input))
+	  RUN(servfail_and_formerr); RUN(reply_matches); RUN(malformed); RUN(label_and_name_limits); RUN(random_input))

@@ -36,6 +36,10 @@ $(B)/tests/bin/fs-bench: tests/vm/progs/fs-bench.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
 
-all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/fs-bench
-test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask
+$(B)/tests/bin/tcp-hold: tests/vm/progs/tcp-hold.c | deps
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
+
+all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold $(B)/tests/bin/fs-bench
+test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold
 bench: $(B)/tests/bin/fs-bench

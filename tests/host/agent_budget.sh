@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# tests/host/agent_budget.sh: the agent's stream budgets (docs/agent.md,
+# "Budgets"), in its own network and mount namespace (the VM's stand-in).
+#  1. A guest peer holding 2,000 connections to the DNS server's TCP port and
+#     a bind port gets its share (256); four peers spend the guest budget
+#     (1024); a fifth gets none; the host's forwards (the docker socket's
+#     path, forward-unix) work all along.
+#  2. Guest-opened relays idle out (--guest-idle-timeout), the host's do not.
+#  3. Out of fds (RLIMIT_NOFILE lowered with prlimit), the listeners pause:
+#     the agent's CPU time and log stay bounded, and it recovers.
+. "$(dirname "$0")/agent_lib.sh"
+TOOL=$TOP/tests/host/conn_tool.py
+DNSTOOL=$TOP/tests/host/dns_tool.py
+HOSTADDR=192.168.65.254
+DNS=192.168.65.7
+GPORT=15432
+GUPORT=15353
+[ "$(id -u)" = 0 ] || { fail "agent_budget: needs root (namespaces)"; exit 0; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Host side: a TCP and a UDP echo on the host's loopback, for the binds.
+PORT=$(free_port)
+python3 -c 'import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1024)
+def serve(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()' "$PORT" &
+on_exit "kill $! 2>/dev/null"
+UPORT=$(free_port)
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    d, a = s.recvfrom(65536); s.sendto(d, a)' "$UPORT" &
+on_exit "kill $! 2>/dev/null"
+wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)"
+
+# setup [AGENT ARGS...]: the agent, the guest's "dockerd" (a unix echo in
+# its namespaces), forward-unix serving it on the host, the upstream DNS
+# fixture, a TCP and a UDP bind. teardown ends them (and the holders).
+SETUP_PIDS=() HOLDERS=()
+bg() { "$@" & SETUP_PIDS+=($!); on_exit "kill $! 2>/dev/null"; }
+setup() {
+	start_agent --host-uds "$CTL" "$@"
+	in_guest ip addr add "$HOSTADDR/32" dev lo 2>/dev/null
+	in_guest ip addr add "$DNS/32" dev lo 2>/dev/null
+	rm -f "$TMP/docker.sock" "$TMP/host-docker.sock"
+	bg nsenter --net="/proc/$AGENT_PID/ns/net" socat UNIX-LISTEN:"$TMP/docker.sock",fork,backlog=1024 EXEC:cat 2>/dev/null
+	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$DNSTOOL" upstream 127.0.0.1 >/dev/null 2>>"$TMP/upstream.log"
+	wait_for 5 test -S "$TMP/docker.sock"
+	wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hltn | grep -q '127.0.0.1:53 '"
+	"${KC[@]}" netconfig --interface lo --dns 127.0.0.1 >/dev/null
+	bg "${KC[@]}" forward-unix "$TMP/host-docker.sock:$TMP/docker.sock" >/dev/null 2>>"$TMP/fu.err"
+	bg "${KC[@]}" bind "$GPORT" "127.0.0.1:$PORT" >"$TMP/bind.out" 2>>"$TMP/bind.err"
+	bg "${KC[@]}" bind --udp --host-port 50001 "$GUPORT" "127.0.0.1:$UPORT" >"$TMP/ubind.out" 2>>"$TMP/bind.err"
+	wait_for 5 test -S "$TMP/host-docker.sock"
+	wait_for 5 grep -q '^bound' "$TMP/bind.out"
+	wait_for 5 grep -q '^bound' "$TMP/ubind.out"
+}
+teardown() {
+	kill "${HOLDERS[@]}" "${SETUP_PIDS[@]}" "$AGENT_PID" 2>/dev/null
+	wait "${HOLDERS[@]}" "${SETUP_PIDS[@]}" "$AGENT_PID" 2>/dev/null
+	HOLDERS=() SETUP_PIDS=()
+}
+# docker_ps: N round trips at once through the host's docker socket path.
+docker_ps() {
+	local n=$1 i ok=0 pids=()
+	for i in $(seq 1 "$n"); do
+		(echo "GET /containers/json $i" | timeout 10 socat -t5 - UNIX-CONNECT:"$TMP/host-docker.sock" > "$TMP/ps.$i" 2>&1) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 1 "$n"); do grep -qx "GET /containers/json $i" "$TMP/ps.$i" && ok=$((ok + 1)); done
+	echo "$ok of $n"
+	[ "$ok" = "$n" ]
+}
+# hold NAME SRC TARGETS...: a guest client holding connections (conn_tool.py
+# hold) in the background; its report in $TMP/NAME.out, its pid in HOLDERS.
+hold() {
+	local name=$1; shift
+	nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" hold "$@" >"$TMP/$name.out" 2>&1 &
+	HOLDERS+=($!)
+	on_exit "kill $! 2>/dev/null"
+	wait_for 60 grep -q '^open=' "$TMP/$name.out"
+	cat "$TMP/$name.out"
+}
+tcp_conns() { in_guest ss -Htn state established "( dport = :$GPORT or dport = :53 )" | wc -l; }
+
+# --- 1. budgets -------------------------------------------------------------
+setup
+check "budget: docker socket path works before the flood ($(docker_ps 5))" docker_ps 5
+out=$(hold a 127.0.3.1 "$DNS:53:1000" "$HOSTADDR:$GPORT:1000")
+n=$(field open <<<"$out")
+check "budget: a guest peer opening 2000 connections (DNS over TCP, bind) keeps its share of 256 ($out)" \
+	test "${n:-0}" = 256
+check "budget: ... split over both listeners ($out)" \
+	sh -c "test $(field "$DNS:53" <<<"$out") -gt 0 -a $(field "$HOSTADDR:$GPORT" <<<"$out") -gt 0"
+check "budget: with that peer holding, host forwards work: 50 round trips at once ($(docker_ps 50))" docker_ps 50
+out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+check "budget: another guest peer still reaches the bind ($out)" test "$out" = ok
+for p in b c d; do hold "$p" "127.0.3.$((2 + $(printf '%d' "'$p") - 98))" "$HOSTADDR:$GPORT:300" >/dev/null; done
+outs="$(cat "$TMP/b.out") / $(cat "$TMP/c.out") / $(cat "$TMP/d.out")"
+check "budget: three more peers get 256 each, the guest budget of 1024 is spent ($outs)" \
+	test "$(cat "$TMP"/[bcd].out | field open | tr '\n' ' ')" = "256 256 256 "
+out=$(hold e 127.0.3.9 "$HOSTADDR:$GPORT:20")
+check "budget: a fifth peer gets nothing while the guest budget is spent ($out)" test "$(field open <<<"$out")" = 0
+out=$(in_guest python3 "$DNSTOOL" --from 127.0.3.10 query "$DNS" host.keel.internal)
+check "budget: DNS over UDP still answers ($out)" test "$(field addrs <<<"$out")" = "$HOSTADDR"
+check "budget: and the host's forwards still work: 50 round trips at once ($(docker_ps 50))" docker_ps 50
+out=$(cat /proc/$AGENT_PID/limits | awk '/Max open files/ {print $4"/"$5}')
+check "budget: RLIMIT_NOFILE set for the budgets (soft/hard $out, at least 13376)" \
+	test "${out%/*}" -ge 13376
+check "budget: agent keeps its pid" kill -0 "$AGENT_PID"
+teardown
+
+# --- 2. idle timeouts -------------------------------------------------------
+setup --guest-idle-timeout 1000
+out=$(in_guest python3 "$TOOL" idle "$HOSTADDR" "$GPORT" 5)
+t=$(field closed_after <<<"$out")
+check "idle: a silent guest bind connection is closed after --guest-idle-timeout 1000 ms ($out)" \
+	awk -v t="${t:-99}" 'BEGIN { exit !(t >= 0.9 && t <= 2.5) }'
+out=$(in_guest python3 "$TOOL" idle "$DNS" 53 5)
+t=$(field closed_after <<<"$out")
+check "idle: a silent DNS-over-TCP connection too ($out)" \
+	awk -v t="${t:-99}" 'BEGIN { exit !(t >= 0.9 && t <= 2.5) }'
+out=$(in_guest python3 "$TOOL" idle "$HOSTADDR" "$GPORT" 3 0.3)
+check "idle: a guest connection with traffic every 300 ms stays open for 3 s ($out)" test "$out" = open
+# A host forward stream (docker logs -f, attach) carries nothing for 3 s.
+coproc FU { socat - UNIX-CONNECT:"$TMP/host-docker.sock"; }
+echo first >&"${FU[1]}"; read -r -t 5 l1 <&"${FU[0]}"
+sleep 3
+echo second >&"${FU[1]}"; read -r -t 5 l2 <&"${FU[0]}"
+check "idle: a host forward silent for 3 s is kept ($l1, $l2)" test "$l1/$l2" = first/second
+kill "$FU_PID" 2>/dev/null
+# UDP: a flow silent past the timeout ends; the next datagram makes a new one.
+udp_conns() { "${KC[@]}" --json binds | python3 -c 'import json,sys; print([b["connections"] for b in json.load(sys.stdin)["binds"] if b["transport"] == "udp"][0])'; }
+in_guest python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+for pause in (0, 2.5):
+    time.sleep(pause); s.sendto(b"x", (sys.argv[1], int(sys.argv[2]))); s.recvfrom(10)' "$HOSTADDR" "$GUPORT"
+check "idle: a UDP flow silent for 2.5 s ended, its peer's next datagram made a new one ($(udp_conns) flows)" \
+	test "$(udp_conns)" = 2
+teardown
+
+# --- 3. out of fds ----------------------------------------------------------
+setup
+lines_before=$(grep -c 'accept' "$TMP/agent.log")
+nfd=$(fd_count)
+soft=$(awk '/Max open files/ {print $4}' "/proc/$AGENT_PID/limits")
+# The soft limit only: raising it back needs no privilege.
+prlimit --pid "$AGENT_PID" --nofile=$((nfd + 6)):
+nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" holdunix "$FWD" 100 >"$TMP/hu.out" 2>&1 &
+HOLDERS+=($!)
+on_exit "kill $! 2>/dev/null"
+hold g 127.0.3.20 "$HOSTADDR:$GPORT:50" >/dev/null
+sleep 0.5
+c0=$(python3 "$TOOL" cpu "$AGENT_PID")
+sleep 3
+c1=$(python3 "$TOOL" cpu "$AGENT_PID")
+lines=$(( $(grep -c 'accept' "$TMP/agent.log") - lines_before ))
+check "emfile: 3 s out of fds with 150 connections waiting cost $((c1 - c0)) ticks of CPU (under 30 of 300)" \
+	test $((c1 - c0)) -lt 30
+check "emfile: and $lines log lines about accept (at most 2)" test "$lines" -ge 1 -a "$lines" -le 2
+check "emfile: the log says it pauses" grep -q "Too many open files; pausing it 100 ms" "$TMP/agent.log"
+prlimit --pid "$AGENT_PID" --nofile="$soft":
+kill "${HOLDERS[@]}" 2>/dev/null; HOLDERS=()
+wait_for 10 docker_ps 5
+check "emfile: with fds back, host forwards work again ($(docker_ps 5))" docker_ps 5
+out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+check "emfile: and the bind takes guest connections again ($out)" test "$out" = ok
+check "emfile: agent keeps its pid" kill -0 "$AGENT_PID"

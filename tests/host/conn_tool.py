@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""tests/host/conn_tool.py: TCP and unix client helpers of the agent's
+budget and idle tests (tests/host/agent_budget.sh; not a test itself).
+
+  hold SRC ADDR:PORT:N...   from source address SRC (or "-": any), open N
+                            connections to each ADDR:PORT (interleaved), wait
+                            1 s and print "open=TOTAL ADDR:PORT=OPEN ..." (a
+                            connection the far end closed, or that could not
+                            be made, is not open); then keep them open,
+                            sending one zero byte on each every 2 s (so no
+                            idle timeout takes them), until killed
+  holdunix PATH N           N connections to a unix socket, held until killed
+                            (prints "held=N")
+  idle ADDR PORT SECS [EVERY]
+                            one connection, silent (or one byte every EVERY s)
+                            for at most SECS: prints "closed_after=S" when the
+                            far end closed it, else "open"
+  echo ADDR PORT            one connection, b"ping" sent, echoed back: "ok"
+  cpu PID                   utime+stime of PID in clock ticks
+"""
+import resource
+import select
+import socket
+import sys
+import time
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, min(hard, 16384))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def readable(s, timeout=0):
+    p = select.poll()      # not select(): fds above 1024
+    p.register(s, select.POLLIN)
+    return bool(p.poll(timeout * 1000))
+
+
+def closed(s):
+    """True when the far end closed (EOF, reset); data waiting is drained."""
+    try:
+        while readable(s):
+            if not s.recv(65536):
+                return True
+    except OSError:
+        return True
+    return False
+
+
+def cmd_hold(src, *specs):
+    raise_nofile()
+    targets = []
+    for spec in specs:
+        addr, port, n = spec.rsplit(":", 2)
+        targets.append(((addr, int(port)), int(n)))
+    socks = {t: [] for t, _ in targets}
+    for i in range(max(n for _, n in targets)):
+        for t, n in targets:
+            if i >= n:
+                continue
+            s = socket.socket()
+            if src != "-":
+                s.bind((src, 0))
+            s.settimeout(5)
+            try:
+                s.connect(t)
+            except OSError:
+                s.close()
+                continue
+            s.setblocking(False)
+            socks[t].append(s)
+    time.sleep(1)
+    for t in socks:
+        socks[t] = [s for s in socks[t] if not closed(s)]
+    print("open=%d %s" % (sum(len(v) for v in socks.values()),
+                          " ".join("%s:%d=%d" % (t[0], t[1], len(v)) for t, v in socks.items())),
+          flush=True)
+    while True:
+        time.sleep(2)
+        for v in socks.values():
+            for s in v:
+                try:
+                    s.send(b"\0")
+                except OSError:
+                    pass
+                closed(s)
+
+
+def cmd_holdunix(path, n):
+    raise_nofile()
+    socks = []
+    for _ in range(int(n)):
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        try:
+            s.connect(path)
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+            continue
+        socks.append(s)
+    print("held=%d" % len(socks), flush=True)
+    while True:
+        time.sleep(60)
+
+
+def cmd_idle(addr, port, secs, every="0"):
+    s = socket.create_connection((addr, int(port)), 5)
+    t0, every = time.time(), float(every)
+    while time.time() - t0 < float(secs):
+        if readable(s, every or 0.05):
+            try:
+                data = s.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                print("closed_after=%.2f" % (time.time() - t0))
+                return 0
+        elif every:
+            s.send(b"\0")
+    print("open")
+    return 0
+
+
+def cmd_echo(addr, port):
+    s = socket.create_connection((addr, int(port)), 5)
+    s.settimeout(5)
+    s.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        d = s.recv(4 - len(got))
+        if not d:
+            break
+        got += d
+    print("ok" if got == b"ping" else "got %r" % got)
+    return 0
+
+
+def cmd_cpu(pid):
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    print(int(fields[11]) + int(fields[12]))   # utime, stime (fields 14, 15)
+    return 0
+
+
+if __name__ == "__main__":
+    cmds = {"hold": cmd_hold, "holdunix": cmd_holdunix, "idle": cmd_idle, "echo": cmd_echo,
+            "cpu": cmd_cpu}
+    sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
