@@ -25,9 +25,11 @@ run:
 	done
 	@scripts/run-vm start
 
-# The docker CLI of the image's own docker.io package (20.10, matching the
-# daemon): VM tests drive dockerd with it; the host needs no docker install.
-$(B)/tests/bin/docker: rootfs/packages scripts/build-rootfs | deps
+# The docker CLI of the same engine release as the image (Debian 13's
+# docker-cli, a "+" package of rootfs/packages.lock; it runs on the Debian 12
+# host, needing glibc 2.34): VM tests drive dockerd with it; the host needs
+# no docker install.
+$(B)/tests/bin/docker: rootfs/packages rootfs/packages.lock scripts/build-rootfs | deps
 	@scripts/build-rootfs --docker-client $@
 
 test-vm test bench: $(B)/tests/bin/docker $(B)/keelctl $(B)/keel-vsock

@@ -2,23 +2,25 @@
 # plumbing_docker.sh: the host's docker CLI drives the VM's dockerd through
 # the socket scripts/run-vm serves by default (STATE/docker.sock, keelctl
 # forward-unix). One boot: the DOCKER_HOST line and the docker context keel;
-# docker version shows the VM's engine; run, ps, logs -f, exec -it (through
-# a pty), build, cp; 20 CLI calls at once; stop removes socket and forwarder.
+# docker version shows the VM's engine (Docker 26, containerd 1.7, runc 1.1);
+# run, ps, logs -f, exec -it (through a pty), build, cp; 20 CLI calls at
+# once; stop removes socket and forwarder.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
 img_require
 export DOCKER_CONFIG=$TMP/docker-config   # the context goes here, not in ~/.docker
 export DOCKER_CLI=$DOCKER                 # run-vm's docker CLI
-mkdir -p "$DOCKER_CONFIG"
+# run-vm runs as the test user and writes the context there
+mkdir -p "$DOCKER_CONFIG" && chown "$TEST_UID:$TEST_GID" "$DOCKER_CONFIG"
 boot plumbing --no-data --no-share || exit 1
 sock=$state/docker.sock
 export DOCKER_HOST=unix://$sock
 docker() { "$DOCKER" "$@"; }
 
 check "run-vm printed export DOCKER_HOST=unix://$sock" grep -qx "export DOCKER_HOST=unix://$sock" "$TMP/start-plumbing.log"
-check "docker.sock is a socket of mode 0600 owned by the invoking user" \
-	test "$(stat -c '%F %a %U' "$sock")" = "socket 600 $(id -un)"
+check "docker.sock is a socket of mode 0600 owned by the user who ran run-vm ($TEST_USER)" \
+	test "$(stat -c '%F %a %U' "$sock")" = "socket 600 $TEST_USER"
 check "run-vm created the docker context keel on that socket" \
 	sh -c "'$DOCKER' context inspect keel --format '{{.Endpoints.docker.Host}}' | grep -qx 'unix://$sock'"
 
@@ -26,6 +28,14 @@ kver=$(file -b "$B/bzImage" | grep -o 'version [^ ]*' | cut -d' ' -f2)
 v=$(env -u DOCKER_HOST "$DOCKER" --context keel version --format '{{.Server.Version}} {{.Server.KernelVersion}} {{.Server.Os}}' 2>&1)
 check "docker version (context keel) shows the VM's engine ($v; VM kernel $kver)" \
 	sh -c "echo '$v' | grep -qE '^[0-9][^ ]* $kver linux$'"
+
+# the engine of rootfs/packages.lock (Debian 13): Docker 26.1 with containerd
+# 1.7 and runc 1.1, seen through the host socket
+sv=$(docker version --format '{{.Server.Version}}' 2>&1)
+comp=$(docker version --format '{{range .Server.Components}}{{.Name}} {{.Version}};{{end}}' 2>&1)
+check "docker version through the host socket reports Engine 26.x ($sv)" sh -c "echo '$sv' | grep -q '^26\.'"
+check "its components are containerd 1.7 and runc 1.1 ($comp)" \
+	sh -c "echo '$comp' | grep -q 'containerd 1\.7\.' && echo '$comp' | grep -q 'runc 1\.1\.'"
 
 import_busybox keel-bb >/dev/null 2>&1
 check "docker import of the busybox test image" sh -c "'$DOCKER' image inspect keel-bb >/dev/null"
