@@ -22,24 +22,13 @@ $(B)/bzImage: kernel-config scripts/build-kernel | deps
 all: $(B)/tests/bin/vsock-guest $(B)/tests/bin/vsock-host
 test test-vm bench: $(B)/bzImage $(VSOCK_INITRD) $(B)/keel-vsock $(B)/tests/bin/vsock-host
 
-# mission tests (tests/vm/mission_vm.sh): programs put into the test image
-$(B)/tests/bin/udp-echo: tests/vm/progs/udp-echo.c | deps
+# Static programs put into the test images: udp-echo and udp-ask (mission,
+# plumbing), tcp-hold (plumbing_bind's connection hog), fs-bench (the share
+# benchmark, tests/bench/share_io.sh).
+VM_PROGS := udp-echo udp-ask tcp-hold fs-bench
+$(VM_PROGS:%=$(B)/tests/bin/%): $(B)/tests/bin/%: tests/vm/progs/%.c | deps
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
 
-$(B)/tests/bin/udp-ask: tests/vm/progs/udp-ask.c | deps
-	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
-
-# share benchmark (tests/bench/share_io.sh): file-system timings in the VM
-$(B)/tests/bin/fs-bench: tests/vm/progs/fs-bench.c | deps
-	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
-
-$(B)/tests/bin/tcp-hold: tests/vm/progs/tcp-hold.c | deps
-	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(MUSL_CFLAGS) $< $(MUSL_LDFLAGS) -o $@
-
-all: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold $(B)/tests/bin/fs-bench
-test test-vm: $(B)/tests/bin/udp-echo $(B)/tests/bin/udp-ask $(B)/tests/bin/tcp-hold
-bench: $(B)/tests/bin/fs-bench
+all: $(VM_PROGS:%=$(B)/tests/bin/%)
+test test-vm bench: $(VM_PROGS:%=$(B)/tests/bin/%)
