@@ -21,25 +21,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # Host side: a TCP and a UDP echo on the host's loopback, for the binds.
 PORT=$(free_port)
-python3 -c 'import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1024)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()' "$PORT" &
+python3 "$TOOL" serve tcp "$PORT" &
 on_exit "kill $! 2>/dev/null"
 UPORT=$(free_port)
-python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    d, a = s.recvfrom(65536); s.sendto(d, a)' "$UPORT" &
+python3 "$TOOL" serve udp "$UPORT" &
 on_exit "kill $! 2>/dev/null"
 wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)"
 
@@ -54,18 +39,7 @@ setup() {
 	in_guest ip addr add "$DNS/32" dev lo 2>/dev/null
 	rm -f "$TMP/docker.sock" "$TMP/host-docker.sock"
 	# (one process, threads: socat's fork children would outlive a teardown)
-	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 -c 'import socket, sys, threading
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1024)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()' "$TMP/docker.sock"
+	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" serve unix "$TMP/docker.sock"
 	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$DNSTOOL" upstream 127.0.0.1 >/dev/null 2>>"$TMP/upstream.log"
 	wait_for 5 test -S "$TMP/docker.sock"
 	wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hltn | grep -q '127.0.0.1:53 '"
@@ -117,7 +91,7 @@ check "budget: a guest peer opening 2000 connections (DNS over TCP, bind) keeps 
 check "budget: ... split over both listeners ($out)" \
 	sh -c "test $(field "$DNS:53" <<<"$out") -gt 0 -a $(field "$HOSTADDR:$GPORT" <<<"$out") -gt 0"
 check "budget: with that peer holding, host forwards work: 50 round trips at once ($(docker_ps 50))" docker_ps 50
-out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+out=$(in_guest python3 "$TOOL" ping "$HOSTADDR" "$GPORT")
 check "budget: another guest peer still reaches the bind ($out)" test "$out" = ok
 hold b 127.0.3.2 "$HOSTADDR:$GPORT:300"
 hold c 127.0.3.3 "$HOSTADDR:$GPORT:300"
@@ -190,7 +164,7 @@ prlimit --pid "$AGENT_PID" --nofile="$soft":
 kill "${HOLDERS[@]}" 2>/dev/null; HOLDERS=()
 wait_for 10 docker_ps 5
 check "emfile: with fds back, host forwards work again ($(docker_ps 5))" docker_ps 5
-out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+out=$(in_guest python3 "$TOOL" ping "$HOSTADDR" "$GPORT")
 check "emfile: and the bind takes guest connections again ($out)" test "$out" = ok
 check "emfile: agent keeps its pid" kill -0 "$AGENT_PID"
 teardown
