@@ -135,16 +135,17 @@ static void send_to(int fd, const void *buf, size_t len, const struct sockaddr *
 
 static void on_reply(struct agent *a, struct ev *e, uint32_t events);
 
-/* A UDP socket connected to the upstream: connect() binds it to a random
- * ephemeral port (the kernel picks one at random per socket), and only the
- * upstream's datagrams reach it. */
-static int upstream_socket(const struct sockaddr_in *up, int *out)
+/* A UDP socket bound to at (the server's own), or connected to it (a
+ * forward's: connect() binds it to an ephemeral port the kernel picks at
+ * random for each socket, and only at's datagrams reach it). */
+static int udp_socket(const struct sockaddr_in *at, bool connected, int *out)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e;
 
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (const struct sockaddr *)up, sizeof(*up)) < 0) {
+	if ((connected ? connect(fd, (const struct sockaddr *)at, sizeof(*at))
+		       : bind(fd, (const struct sockaddr *)at, sizeof(*at))) < 0) {
 		e = -errno;
 		close(fd);
 		return e;
@@ -156,7 +157,7 @@ static int upstream_socket(const struct sockaddr_in *up, int *out)
 /* Send p's query (S.buf[0..len), its id already p->q.id) from a new socket. */
 static int pending_send(struct agent *a, struct dns_pending *p, size_t len)
 {
-	int e = upstream_socket(&p->upstream, &p->ev.fd);
+	int e = udp_socket(&p->upstream, true, &p->ev.fd);
 
 	if (e < 0)
 		return e;
@@ -421,21 +422,6 @@ static void load_resolv(const char *path, struct netconf *nc)
 	}
 }
 
-static int udp_socket(const struct sockaddr_in *bind_to, int *out)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e;
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) < 0) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	*out = fd;
-	return 0;
-}
-
 static int open_sockets(struct agent *a, const struct sockaddr_in *sa)
 {
 	int e, fd = -1;
@@ -444,7 +430,7 @@ static int open_sockets(struct agent *a, const struct sockaddr_in *sa)
 		return e;
 	peer_rates_init(&S.rates, a->cfg.dns_rate, 2 * a->cfg.dns_rate);
 	S.srv.fn = on_query;
-	if ((e = udp_socket(sa, &S.srv.fd)) < 0 || (e = ev_add(a, &S.srv, EPOLLIN)) < 0) {
+	if ((e = udp_socket(sa, false, &S.srv.fd)) < 0 || (e = ev_add(a, &S.srv, EPOLLIN)) < 0) {
 		ev_del(a, &S.srv);
 		peer_counts_free(&S.inflight);
 		return e;

@@ -21,25 +21,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # Host side: a TCP and a UDP echo on the host's loopback, for the binds.
 PORT=$(free_port)
-python3 -c 'import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1024)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()' "$PORT" &
+python3 "$TOOL" serve tcp "$PORT" &
 on_exit "kill $! 2>/dev/null"
 UPORT=$(free_port)
-python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    d, a = s.recvfrom(65536); s.sendto(d, a)' "$UPORT" &
+python3 "$TOOL" serve udp "$UPORT" &
 on_exit "kill $! 2>/dev/null"
 wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)"
 
@@ -53,7 +38,8 @@ setup() {
 	in_guest ip addr add "$HOSTADDR/32" dev lo 2>/dev/null
 	in_guest ip addr add "$DNS/32" dev lo 2>/dev/null
 	rm -f "$TMP/docker.sock" "$TMP/host-docker.sock"
-	bg nsenter --net="/proc/$AGENT_PID/ns/net" socat UNIX-LISTEN:"$TMP/docker.sock",fork,backlog=1024 EXEC:cat 2>/dev/null
+	# (one process, threads: socat's fork children would outlive a teardown)
+	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" serve unix "$TMP/docker.sock"
 	bg nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$DNSTOOL" upstream 127.0.0.1 >/dev/null 2>>"$TMP/upstream.log"
 	wait_for 5 test -S "$TMP/docker.sock"
 	wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -Hltn | grep -q '127.0.0.1:53 '"
@@ -83,34 +69,38 @@ docker_ps() {
 	[ "$ok" = "$n" ]
 }
 # hold NAME SRC TARGETS...: a guest client holding connections (conn_tool.py
-# hold) in the background; its report in $TMP/NAME.out, its pid in HOLDERS.
+# hold) in the background; its report in $TMP/NAME.out, its pid in HOLDERS
+# (so not in a $(...) subshell).
 hold() {
 	local name=$1; shift
 	nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" hold "$@" >"$TMP/$name.out" 2>&1 &
 	HOLDERS+=($!)
 	on_exit "kill $! 2>/dev/null"
 	wait_for 60 grep -q '^open=' "$TMP/$name.out"
-	cat "$TMP/$name.out"
 }
 tcp_conns() { in_guest ss -Htn state established "( dport = :$GPORT or dport = :53 )" | wc -l; }
 
 # --- 1. budgets -------------------------------------------------------------
 setup
 check "budget: docker socket path works before the flood ($(docker_ps 5))" docker_ps 5
-out=$(hold a 127.0.3.1 "$DNS:53:1000" "$HOSTADDR:$GPORT:1000")
+hold a 127.0.3.1 "$DNS:53:1000" "$HOSTADDR:$GPORT:1000"
+out=$(cat "$TMP/a.out")
 n=$(field open <<<"$out")
 check "budget: a guest peer opening 2000 connections (DNS over TCP, bind) keeps its share of 256 ($out)" \
 	test "${n:-0}" = 256
 check "budget: ... split over both listeners ($out)" \
 	sh -c "test $(field "$DNS:53" <<<"$out") -gt 0 -a $(field "$HOSTADDR:$GPORT" <<<"$out") -gt 0"
 check "budget: with that peer holding, host forwards work: 50 round trips at once ($(docker_ps 50))" docker_ps 50
-out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+out=$(in_guest python3 "$TOOL" ping "$HOSTADDR" "$GPORT")
 check "budget: another guest peer still reaches the bind ($out)" test "$out" = ok
-for p in b c d; do hold "$p" "127.0.3.$((2 + $(printf '%d' "'$p") - 98))" "$HOSTADDR:$GPORT:300" >/dev/null; done
+hold b 127.0.3.2 "$HOSTADDR:$GPORT:300"
+hold c 127.0.3.3 "$HOSTADDR:$GPORT:300"
+hold d 127.0.3.4 "$HOSTADDR:$GPORT:300"
 outs="$(cat "$TMP/b.out") / $(cat "$TMP/c.out") / $(cat "$TMP/d.out")"
 check "budget: three more peers get 256 each, the guest budget of 1024 is spent ($outs)" \
 	test "$(cat "$TMP"/[bcd].out | field open | tr '\n' ' ')" = "256 256 256 "
-out=$(hold e 127.0.3.9 "$HOSTADDR:$GPORT:20")
+hold e 127.0.3.9 "$HOSTADDR:$GPORT:20"
+out=$(cat "$TMP/e.out")
 check "budget: a fifth peer gets nothing while the guest budget is spent ($out)" test "$(field open <<<"$out")" = 0
 out=$(in_guest python3 "$DNSTOOL" --from 127.0.3.10 query "$DNS" host.keel.internal)
 check "budget: DNS over UDP still answers ($out)" test "$(field addrs <<<"$out")" = "$HOSTADDR"
@@ -134,12 +124,12 @@ check "idle: a silent DNS-over-TCP connection too ($out)" \
 out=$(in_guest python3 "$TOOL" idle "$HOSTADDR" "$GPORT" 3 0.3)
 check "idle: a guest connection with traffic every 300 ms stays open for 3 s ($out)" test "$out" = open
 # A host forward stream (docker logs -f, attach) carries nothing for 3 s.
-coproc FU { socat - UNIX-CONNECT:"$TMP/host-docker.sock"; }
-echo first >&"${FU[1]}"; read -r -t 5 l1 <&"${FU[0]}"
+coproc socat - UNIX-CONNECT:"$TMP/host-docker.sock"    # COPROC_PID is socat's
+echo first >&"${COPROC[1]}"; read -r -t 5 l1 <&"${COPROC[0]}"
 sleep 3
-echo second >&"${FU[1]}"; read -r -t 5 l2 <&"${FU[0]}"
+echo second >&"${COPROC[1]}"; read -r -t 5 l2 <&"${COPROC[0]}"
 check "idle: a host forward silent for 3 s is kept ($l1, $l2)" test "$l1/$l2" = first/second
-kill "$FU_PID" 2>/dev/null
+kill "$COPROC_PID" 2>/dev/null
 # UDP: a flow silent past the timeout ends; the next datagram makes a new one.
 udp_conns() { "${KC[@]}" --json binds | python3 -c 'import json,sys; print([b["connections"] for b in json.load(sys.stdin)["binds"] if b["transport"] == "udp"][0])'; }
 in_guest python3 -c 'import socket, sys, time
@@ -160,7 +150,7 @@ prlimit --pid "$AGENT_PID" --nofile=$((nfd + 6)):
 nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" holdunix "$FWD" 100 >"$TMP/hu.out" 2>&1 &
 HOLDERS+=($!)
 on_exit "kill $! 2>/dev/null"
-hold g 127.0.3.20 "$HOSTADDR:$GPORT:50" >/dev/null
+hold g 127.0.3.20 "$HOSTADDR:$GPORT:50"
 sleep 0.5
 c0=$(python3 "$TOOL" cpu "$AGENT_PID")
 sleep 3
@@ -174,6 +164,7 @@ prlimit --pid "$AGENT_PID" --nofile="$soft":
 kill "${HOLDERS[@]}" 2>/dev/null; HOLDERS=()
 wait_for 10 docker_ps 5
 check "emfile: with fds back, host forwards work again ($(docker_ps 5))" docker_ps 5
-out=$(in_guest python3 "$TOOL" echo "$HOSTADDR" "$GPORT")
+out=$(in_guest python3 "$TOOL" ping "$HOSTADDR" "$GPORT")
 check "emfile: and the bind takes guest connections again ($out)" test "$out" = ok
 check "emfile: agent keeps its pid" kill -0 "$AGENT_PID"
+teardown

@@ -15,13 +15,17 @@ budget and idle tests (tests/host/agent_budget.sh; not a test itself).
                             one connection, silent (or one byte every EVERY s)
                             for at most SECS: prints "closed_after=S" when the
                             far end closed it, else "open"
-  echo ADDR PORT            one connection, b"ping" sent, echoed back: "ok"
+  ping ADDR PORT            one connection, b"ping" sent, echoed back: "ok"
   cpu PID                   utime+stime of PID in clock ticks
+  serve tcp PORT | udp PORT | unix PATH
+                            an echo server (127.0.0.1; TCP and unix: a thread
+                            per connection, closing when the client does)
 """
 import resource
 import select
 import socket
 import sys
+import threading
 import time
 
 
@@ -124,7 +128,7 @@ def cmd_idle(addr, port, secs, every="0"):
     return 0
 
 
-def cmd_echo(addr, port):
+def cmd_ping(addr, port):
     s = socket.create_connection((addr, int(port)), 5)
     s.settimeout(5)
     s.sendall(b"ping")
@@ -138,6 +142,35 @@ def cmd_echo(addr, port):
     return 0
 
 
+def echo_conn(c):
+    with c:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return
+            c.sendall(d)
+
+
+def cmd_serve(kind, where):
+    if kind == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", int(where)))
+        while True:
+            d, a = s.recvfrom(65536)
+            s.sendto(d, a)
+    if kind == "unix":
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(where)
+    else:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(where)))
+    s.listen(1024)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=echo_conn, args=(c,), daemon=True).start()
+
+
 def cmd_cpu(pid):
     with open("/proc/%s/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -146,6 +179,6 @@ def cmd_cpu(pid):
 
 
 if __name__ == "__main__":
-    cmds = {"hold": cmd_hold, "holdunix": cmd_holdunix, "idle": cmd_idle, "echo": cmd_echo,
-            "cpu": cmd_cpu}
+    cmds = {"hold": cmd_hold, "holdunix": cmd_holdunix, "idle": cmd_idle, "ping": cmd_ping,
+            "cpu": cmd_cpu, "serve": cmd_serve}
     sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
