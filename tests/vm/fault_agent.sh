@@ -94,7 +94,10 @@ echo "  SigBlk init $blk_init dockerd $blk_d container $blk_ctr; SigIgn dockerd 
 check "init blocks its signals (SigBlk $blk_init): the mask a leak would show" test "$blk_init" != 0000000000000000
 check "a fresh process: SigBlk 0, SigIgn 0 ($fresh)" test "$fresh" = 0000000000000000/0000000000000000/
 check "dockerd: SigBlk 0 over all its threads ($blk_d)" test "$blk_d" = 0000000000000000
-check "dockerd: SigIgn 0 as a fresh process's ($ign_d)" test "$ign_d" = 0000000000000000
+# Docker 26's dockerd ignores SIGPIPE itself at start (bit 12; 20.10 did
+# not): anything else ignored would have come from init.
+check "dockerd: SigIgn nothing but its own SIGPIPE ($ign_d)" \
+	bash -c '[ "$1" = 0000000000000000 ] || [ "$1" = 0000000000001000 ]' _ "$ign_d"
 check "container process: SigBlk 0, SigIgn 0 ($blk_ctr, $ign_ctr)" \
 	test "$blk_ctr/$ign_ctr" = 0000000000000000/0000000000000000
 docker rm -f ctr >/dev/null
