@@ -110,18 +110,22 @@ check "every file of the loop is the user's on the host" \
 	test -z "$(find "$D/loop" ! -uid "$TEST_UID" -print)"
 
 # --- run by root (CI): the file servers still run as ordinary users ------------
-# Why root here: this is the one case about root starting run-vm.
+# Why root here: this is the one case about root starting run-vm. It runs
+# the tree the user can read ($USER_TOP): the file servers run as the
+# shares' owners and must be able to run the file server.
 stop_docker_proxy
 stop_vm
 rstate=$TMP/root-state
 mkdir -p "$TMP/root-owned" && chmod 755 "$TMP/root-owned"
-on_exit '"$TOP/scripts/run-vm" qmp --state-dir "$rstate" quit >/dev/null 2>&1; "$TOP/scripts/run-vm" stop --state-dir "$rstate" >/dev/null 2>&1'
-"$TOP/scripts/run-vm" start --state-dir "$rstate" --no-wait --no-data --no-docker-sock --memory 512 \
+on_exit '"$USER_TOP/scripts/run-vm" qmp --state-dir "$rstate" quit >/dev/null 2>&1; "$USER_TOP/scripts/run-vm" stop --state-dir "$rstate" >/dev/null 2>&1'
+"$USER_TOP/scripts/run-vm" start --state-dir "$rstate" --no-wait --no-data --no-docker-sock --memory 512 \
 	--share "$D" --share "$TMP/root-owned" >"$TMP/root-start.log" 2>&1
+root_log() { tail -n 5 "$TMP/root-start.log" "$rstate"/fs-*.log 2>/dev/null | tr '\n' ' '; }
 owner_of() { stat -c %u "/proc/$(cat "$rstate/fs-$1.pid" 2>/dev/null)" 2>/dev/null; }
-check "under root, the share of the user's directory is served as that user ($(owner_of 0))" test "$(owner_of 0)" = "$TEST_UID"
-check "under root, a root-owned directory is served as nobody ($(owner_of 1))" test "$(owner_of 1)" = "$(id -u nobody)"
-"$TOP/scripts/run-vm" qmp --state-dir "$rstate" quit >/dev/null 2>&1
-"$TOP/scripts/run-vm" stop --state-dir "$rstate" >/dev/null 2>&1
-out=$("$TOP/scripts/run-vm" start --state-dir "$rstate" --no-data --9p --share "$D" 2>&1); rc=$?
+same_or_log() { [ "$1" = "$2" ] || { root_log; return 1; }; }
+check "under root, the share of the user's directory is served as that user ($(owner_of 0))" same_or_log "$(owner_of 0)" "$TEST_UID"
+check "under root, a root-owned directory is served as nobody ($(owner_of 1))" same_or_log "$(owner_of 1)" "$(id -u nobody)"
+"$USER_TOP/scripts/run-vm" qmp --state-dir "$rstate" quit >/dev/null 2>&1
+"$USER_TOP/scripts/run-vm" stop --state-dir "$rstate" >/dev/null 2>&1
+out=$("$USER_TOP/scripts/run-vm" start --state-dir "$rstate" --no-data --9p --share "$D" 2>&1); rc=$?
 check "under root, 9p is refused with the reason (rc $rc)" bash -c '[ "$1" != 0 ] && [[ "$2" == *"9p would serve it with root"* ]]' _ "$rc" "$out"
