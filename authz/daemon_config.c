@@ -1,0 +1,66 @@
+/* authz/daemon_config.c: see daemon_config.h. */
+#include "daemon_config.h"
+#include "fd.h"
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The member of obj named key in any case, created as {} when absent. */
+static json_t *object_member(json_t *obj, const char *key)
+{
+	const char *k;
+	json_t *v, *found = NULL;
+	void *tmp;
+
+	json_object_foreach_safe(obj, tmp, k, v) {
+		if (strcasecmp(k, key))
+			continue;
+		if (!found && json_is_object(v) && !strcmp(k, key))
+			found = v;
+		else
+			json_object_del(obj, k);
+	}
+	if (found)
+		return found;
+	found = json_object();
+	if (found && json_object_set_new(obj, key, found) < 0)
+		return NULL;
+	return found;
+}
+
+/* Set obj's key (in any case) to false, as the only spelling. */
+static int set_false(json_t *obj, const char *key)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(obj, tmp, k, v)
+		if (!strcasecmp(k, key))
+			json_object_del(obj, k);
+	return json_object_set_new(obj, key, json_false()) < 0 ? -ENOMEM : 0;
+}
+
+int eci_daemon_config(const char *in, const char *out)
+{
+	json_error_t err;
+	json_t *root = json_load_file(in, JSON_REJECT_DUPLICATES, &err), *builder, *ent;
+	char *text = NULL;
+	int r = -EINVAL;
+
+	if (!json_is_object(root))
+		goto out;
+	r = -ENOMEM;
+	if (!(builder = object_member(root, "builder")) ||
+	    !(ent = object_member(builder, "entitlements")) ||
+	    set_false(ent, "network-host") < 0 || set_false(ent, "security-insecure") < 0 ||
+	    !(text = json_dumps(root, JSON_INDENT(1))))
+		goto out;
+	r = fd_write_file_atomic(out, text, strlen(text), 0644);
+out:
+	free(text);
+	json_decref(root);
+	return r;
+}
