@@ -313,15 +313,15 @@ static bool check_bind_source(const char *src, const char *flag,
 	char real[POLICY_PATH_MAX];
 
 	if (src[0] != '/')
-		return deny(v, "%s %.64s" SUFFIX ": the source must be an absolute path", flag, src);
+		return deny(v, "%s%.64s" SUFFIX ": the source must be an absolute path", flag, src);
 	if (env->resolve(src, real, sizeof(real)) < 0)
-		return deny(v, "%s %.64s" SUFFIX ": the path cannot be resolved", flag, src);
+		return deny(v, "%s%.64s" SUFFIX ": the path cannot be resolved", flag, src);
 	if (!strcmp(real, DOCKER_SOCKET))
-		return deny(v, "%s %.64s" SUFFIX ": it is the docker socket", flag, src);
+		return deny(v, "%s%.64s" SUFFIX ": it is the docker socket", flag, src);
 	if (!share_path_allowed(real))
-		return deny(v, "%s %.64s" SUFFIX ": %.64s is a path of the VM itself", flag, src, real);
+		return deny(v, "%s%.64s" SUFFIX ": %.64s is a path of the VM itself", flag, src, real);
 	if (!env->on_share(real))
-		return deny(v, "%s %.64s" SUFFIX ": only shared host folders may be bind-mounted",
+		return deny(v, "%s%.64s" SUFFIX ": only shared host folders may be bind-mounted",
 			    flag, src);
 	return true;
 }
@@ -345,7 +345,7 @@ static bool check_binds(json_t *hc, const struct policy_env *env, struct verdict
 		memcpy(src, spec, n);
 		src[n] = '\0';
 		/* a name is a volume; a path is a bind mount */
-		if (src[0] == '/' && !check_bind_source(src, "-v", env, v))
+		if (src[0] == '/' && !check_bind_source(src, "-v ", env, v))
 			return false;
 	}
 	return true;

@@ -140,7 +140,7 @@ TEST(test_bind_mounts)
 	DENY("POST", CREATE, HC("\"Binds\":[\"/home/u/../../etc:/x\"]"), "cannot be resolved");
 	DENY("POST", CREATE, HC("\"Binds\":[\"vol:/data\",\"/etc/passwd:/p\"]"), "-v /etc/passwd");
 	DENY("POST", CREATE, HC("\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/etc\",\"Target\":\"/e\"}]"),
-	     "--mount type=bind,source= /etc");
+	     "--mount type=bind,source=/etc");
 	DENY("POST", CREATE, HC("\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/run/docker.sock\",\"Target\":\"/s\"}]"),
 	     "docker socket");
 	DENY("POST", CREATE, HC("\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"rel\",\"Target\":\"/s\"}]"),
