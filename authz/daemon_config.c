@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define DATA_ROOT_DEFAULT "/var/lib/docker"   /* dockerd's own default */
+
 /* The member of obj named key in any case, created as {} when absent. */
 static json_t *object_member(json_t *obj, const char *key)
 {
@@ -43,6 +45,28 @@ static int set_false(json_t *obj, const char *key)
 	return json_object_set_new(obj, key, json_false()) < 0 ? -ENOMEM : 0;
 }
 
+/* ECI's engine state is its own: DATA_ROOT-eci. Containers made outside
+ * ECI mode (perhaps privileged) would otherwise be started under it, with
+ * no API request for the plugin to see (restart policies) or one whose
+ * body says nothing (docker start). */
+static int set_data_root(json_t *root)
+{
+	char dir[4096];
+	const char *k, *was = DATA_ROOT_DEFAULT;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach(root, k, v)
+		if (!strcasecmp(k, "data-root") && json_is_string(v))
+			was = json_string_value(v);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s-eci", was) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	json_object_foreach_safe(root, tmp, k, v)
+		if (!strcasecmp(k, "data-root"))
+			json_object_del(root, k);
+	return json_object_set_new(root, "data-root", json_string(dir)) < 0 ? -ENOMEM : 0;
+}
+
 int eci_daemon_config(const char *in, const char *out)
 {
 	json_error_t err;
@@ -56,6 +80,7 @@ int eci_daemon_config(const char *in, const char *out)
 	if (!(builder = object_member(root, "builder")) ||
 	    !(ent = object_member(builder, "entitlements")) ||
 	    set_false(ent, "network-host") < 0 || set_false(ent, "security-insecure") < 0 ||
+	    set_data_root(root) < 0 ||
 	    !(text = json_dumps(root, JSON_INDENT(1))))
 		goto out;
 	r = fd_write_file_atomic(out, text, strlen(text), 0644);

@@ -6,7 +6,8 @@
 
 /* Write out: the JSON object of in with builder.entitlements set to
  * {"network-host": false, "security-insecure": false} (any other spelling
- * of those keys removed first: dockerd matches them case-insensitively).
+ * of those keys removed first: dockerd matches them case-insensitively),
+ * and data-root moved to DATA_ROOT-eci (/var/lib/docker-eci by default).
  * 0 or -errno (-EINVAL: in is not a JSON object). */
 int eci_daemon_config(const char *in, const char *out);
 #endif

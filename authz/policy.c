@@ -456,6 +456,26 @@ static bool check_host_config(json_t *hc, const struct policy_env *env, struct v
 	       check_binds(hc, env, v) && check_mounts(hc, env, v);
 }
 
+/* NetworkingConfig.EndpointsConfig names networks to join: never "host". */
+static bool check_endpoints(json_t *body, struct verdict *v)
+{
+	json_t *nc, *eps;
+	const char *name;
+	json_t *ep;
+
+	if (field(body, "networkingconfig", &nc) < 0 ||
+	    (nc && !json_is_null(nc) && field(nc, "endpointsconfig", &eps) < 0))
+		return malformed(v, "NetworkingConfig");
+	if (!nc || json_is_null(nc) || !eps || json_is_null(eps))
+		return true;
+	if (!json_is_object(eps))
+		return malformed(v, "NetworkingConfig.EndpointsConfig");
+	json_object_foreach(eps, name, ep)
+		if (!strcmp(name, "host"))
+			return deny(v, "--network=host" SUFFIX);
+	return true;
+}
+
 /* --- routes ---------------------------------------------------------- */
 
 static json_t *load_body(const struct policy_req *req, struct verdict *v)
@@ -540,7 +560,7 @@ static bool check_body(enum route r, json_t *body, const struct policy_env *env,
 	case R_CREATE:
 		if (field(body, "hostconfig", &hc) < 0)
 			return malformed(v, "HostConfig");
-		return check_host_config(hc, env, v);
+		return check_endpoints(body, v) && check_host_config(hc, env, v);
 	case R_EXEC:
 		if (field_bool(body, "privileged", &b) < 0)
 			return malformed(v, "Privileged");

@@ -1,5 +1,6 @@
 /* authz/vmpaths.c: see vmpaths.h. */
 #include "vmpaths.h"
+#include "mountpoint.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,23 +55,6 @@ int vm_resolve(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unoctal(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 static bool at_or_below(const char *path, const char *mnt)
 {
 	size_t n = strlen(mnt);
@@ -99,7 +83,7 @@ static bool share_line(char *line, const char *path)
 	mnt = tok;
 	if (!mnt)
 		return false;
-	unoctal(mnt);
+	mount_path_unescape(mnt);
 	return at_or_below(path, mnt);
 }
 

@@ -74,7 +74,8 @@ check "refusals logged with the API request" grep -q 'refused /v1.45/containers/
 
 check "daemon.json: network-host entitlement off" \
 	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["builder"]["entitlements"]; sys.exit(not (e["network-host"] is False and e["security-insecure"] is False))' "$CFG"
-check "daemon.json: the image's settings kept" grep -q '"data-root": "/var/lib/docker"' "$CFG"
+check "daemon.json: ECI's own engine state" grep -q '"data-root": "/var/lib/docker-eci"' "$CFG"
+check "daemon.json: the image's other settings kept" grep -q '"exec-root": "/run/docker"' "$CFG"
 
 kill -TERM $PID
 wait $PID; rc=$?

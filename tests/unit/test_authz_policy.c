@@ -73,6 +73,7 @@ TEST(test_ordinary_requests_allowed)
 				 "\"CapDrop\":[\"ALL\"],\"SecurityOpt\":[\"no-new-privileges\","
 				 "\"no-new-privileges:true\",\"label=type:svirt_apache_t\"]"));
 	ALLOW("POST", CREATE, HC("\"NetworkMode\":\"container:abc\",\"PidMode\":\"container:abc\""));
+	ALLOW("POST", CREATE, "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"mynet\":{\"Aliases\":[\"a\"]}}}}");
 	ALLOW("POST", CREATE, HC("\"Devices\":[],\"DeviceRequests\":null,\"MaskedPaths\":null"));
 	ALLOW("POST", "/v1.45/containers/abc/exec", "{\"Cmd\":[\"sh\"],\"Privileged\":false}");
 	ALLOW("POST", "/v1.45/containers/abc/update", "{\"Memory\":104857600}");
@@ -90,6 +91,7 @@ TEST(test_flags_refused)
 	DENY("POST", CREATE, HC("\"UsernsMode\":\"host\""), "--userns=host");
 	DENY("POST", CREATE, HC("\"PidMode\":\"host\""), "--pid=host");
 	DENY("POST", CREATE, HC("\"NetworkMode\":\"host\""), "--network=host");
+	DENY("POST", CREATE, "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"host\":{}}}}", "--network=host");
 	DENY("POST", CREATE, HC("\"IpcMode\":\"host\""), "--ipc=host");
 	DENY("POST", CREATE, HC("\"UTSMode\":\"host\""), "--uts=host");
 	DENY("POST", CREATE, HC("\"CgroupnsMode\":\"host\""), "--cgroupns=host");
@@ -308,12 +310,13 @@ TEST(test_daemon_config)
 	snprintf(in, sizeof(in), "%s/in.json", dir);
 	snprintf(out, sizeof(out), "%s/out.json", dir);
 	f = fopen(in, "w");
-	fputs("{\"data-root\":\"/var/lib/docker\",\"Builder\":{\"GC\":{\"Enabled\":true},"
+	fputs("{\"data-root\":\"/var/lib/docker\",\"exec-root\":\"/run/docker\",\"Builder\":{\"GC\":{\"Enabled\":true},"
 	      "\"Entitlements\":{\"Network-Host\":true}}}", f);
 	fclose(f);
 	CHECK_EQ_INT(eci_daemon_config(in, out), 0);
 	root = json_load_file(out, 0, NULL);
-	CHECK_EQ_STR(json_string_value(json_object_get(root, "data-root")), "/var/lib/docker");
+	CHECK_EQ_STR(json_string_value(json_object_get(root, "data-root")), "/var/lib/docker-eci");
+	CHECK_EQ_STR(json_string_value(json_object_get(root, "exec-root")), "/run/docker");
 	CHECK(json_object_get(root, "Builder") == NULL);
 	ent = json_object_get(json_object_get(root, "builder"), "entitlements");
 	CHECK(json_is_false(json_object_get(ent, "network-host")));
