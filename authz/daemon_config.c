@@ -32,8 +32,7 @@ static json_t *object_member(json_t *obj, const char *key)
 	return found;
 }
 
-/* Set obj's key (in any case) to false, as the only spelling. */
-static int set_false(json_t *obj, const char *key)
+static void drop(json_t *obj, const char *key)
 {
 	const char *k;
 	json_t *v;
@@ -42,6 +41,12 @@ static int set_false(json_t *obj, const char *key)
 	json_object_foreach_safe(obj, tmp, k, v)
 		if (!strcasecmp(k, key))
 			json_object_del(obj, k);
+}
+
+/* Set obj's key (in any case) to false, as the only spelling. */
+static int set_false(json_t *obj, const char *key)
+{
+	drop(obj, key);
 	return json_object_set_new(obj, key, json_false()) < 0 ? -ENOMEM : 0;
 }
 
@@ -54,16 +59,13 @@ static int set_data_root(json_t *root)
 	char dir[4096];
 	const char *k, *was = DATA_ROOT_DEFAULT;
 	json_t *v;
-	void *tmp;
 
 	json_object_foreach(root, k, v)
 		if (!strcasecmp(k, "data-root") && json_is_string(v))
 			was = json_string_value(v);
 	if ((size_t)snprintf(dir, sizeof(dir), "%s-eci", was) >= sizeof(dir))
 		return -ENAMETOOLONG;
-	json_object_foreach_safe(root, tmp, k, v)
-		if (!strcasecmp(k, "data-root"))
-			json_object_del(root, k);
+	drop(root, "data-root");
 	return json_object_set_new(root, "data-root", json_string(dir)) < 0 ? -ENOMEM : 0;
 }
 
@@ -77,6 +79,9 @@ int eci_daemon_config(const char *in, const char *out)
 	if (!json_is_object(root))
 		goto out;
 	r = -ENOMEM;
+	/* the plugin is on dockerd's command line; the same key in the file
+	 * would stop dockerd (a directive given twice) */
+	drop(root, "authorization-plugins");
 	if (!(builder = object_member(root, "builder")) ||
 	    !(ent = object_member(builder, "entitlements")) ||
 	    set_false(ent, "network-host") < 0 || set_false(ent, "security-insecure") < 0 ||

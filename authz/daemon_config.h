@@ -7,7 +7,8 @@
 /* Write out: the JSON object of in with builder.entitlements set to
  * {"network-host": false, "security-insecure": false} (any other spelling
  * of those keys removed first: dockerd matches them case-insensitively),
- * and data-root moved to DATA_ROOT-eci (/var/lib/docker-eci by default).
+ * data-root moved to DATA_ROOT-eci (/var/lib/docker-eci by default) and
+ * authorization-plugins dropped (dockerd's command line names keel-eci).
  * 0 or -errno (-EINVAL: in is not a JSON object). */
 int eci_daemon_config(const char *in, const char *out);
 #endif

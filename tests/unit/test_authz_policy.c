@@ -310,7 +310,8 @@ TEST(test_daemon_config)
 	snprintf(in, sizeof(in), "%s/in.json", dir);
 	snprintf(out, sizeof(out), "%s/out.json", dir);
 	f = fopen(in, "w");
-	fputs("{\"data-root\":\"/var/lib/docker\",\"exec-root\":\"/run/docker\",\"Builder\":{\"GC\":{\"Enabled\":true},"
+	fputs("{\"data-root\":\"/var/lib/docker\",\"exec-root\":\"/run/docker\","
+	      "\"Authorization-Plugins\":[\"other\"],\"Builder\":{\"GC\":{\"Enabled\":true},"
 	      "\"Entitlements\":{\"Network-Host\":true}}}", f);
 	fclose(f);
 	CHECK_EQ_INT(eci_daemon_config(in, out), 0);
@@ -318,6 +319,7 @@ TEST(test_daemon_config)
 	CHECK_EQ_STR(json_string_value(json_object_get(root, "data-root")), "/var/lib/docker-eci");
 	CHECK_EQ_STR(json_string_value(json_object_get(root, "exec-root")), "/run/docker");
 	CHECK(json_object_get(root, "Builder") == NULL);
+	CHECK(json_object_get(root, "Authorization-Plugins") == NULL);
 	ent = json_object_get(json_object_get(root, "builder"), "entitlements");
 	CHECK(json_is_false(json_object_get(ent, "network-host")));
 	CHECK(json_is_false(json_object_get(ent, "security-insecure")));
