@@ -593,13 +593,13 @@ static bool check_route(enum route r, const char *query, const struct policy_req
 			return malformed(v, "the query string");
 		return found ? deny(v, "docker build --network=host" SUFFIX) : true;
 	case R_PLUGIN:
-		return deny(v, "docker plugin install, upgrade, enable and set" SUFFIX
+		return deny(v, "docker plugin install/upgrade/enable/set" SUFFIX
 			    ": a plugin runs with privilege in the VM");
 	case R_SWARM:
-		return deny(v, "docker swarm init and join" SUFFIX
+		return deny(v, "docker swarm init/join" SUFFIX
 			    ": a service's containers bypass this check");
 	case R_SERVICE:
-		return deny(v, "docker service create and update" SUFFIX
+		return deny(v, "docker service create/update" SUFFIX
 			    ": a service's containers bypass this check");
 	default:
 		break;
