@@ -7,7 +7,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
-img_require
+PROBE=$B/tests/bin/fault_probe   # tests/faults/fault_probe.c (static)
+img_require "$PROBE"
 BB=keel-test/busybox:1
 D=$TEST_HOME/keel-eci-test.$$
 on_exit 'rm -rf "$D"'
@@ -45,7 +46,7 @@ flags=(
 start_vm() {   # start_vm LABEL [RUN-VM ARGS]: boot, proxy, test image
 	boot "$@" --no-data --memory 1024 --share "$D" || exit 1
 	if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/proxy.log")"; exit 1; fi
-	check "$1: docker import of the busybox test image" import_busybox "$BB"
+	check "$1: docker import of the busybox test image" import_busybox "$BB" "$PROBE"
 }
 
 # --- ECI mode -------------------------------------------------------------------
@@ -71,6 +72,10 @@ done
 out=$(docker volume create --opt type=none --opt o=bind --opt device=/etc v-etc 2>&1)
 check "eci: docker volume create binding /etc refused ($out)" \
 	bash -c '[[ $1 == *"authorization denied by plugin keel-eci: docker volume create --opt "*"it binds a VM path"* ]]' _ "$out"
+
+# the default seccomp profile still applies (as in fault_agent.sh without ECI)
+out=$(docker run --rm "$BB" fault_probe vsock-socket 2>&1)
+check "eci: a container's socket(AF_VSOCK) fails with EPERM ($out)" test "$out" = "vsock-socket err EPERM"
 
 # what keeps working
 check "eci: docker run -v of a share reads the host's file" \
