@@ -2,6 +2,7 @@
  * into fixed buffers, fields are counted before use, and a missing file only
  * adds a reason. */
 #include "health.h"
+#include "mountpoint.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -127,23 +128,6 @@ static void read_status(struct hb *b, const char *path)
 	fclose(f);
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-}
-
 /* A share: what init mounted as one (at the host's path, so any path), or
  * any virtiofs/9p mount (the agent's Mount request adds those). */
 static bool is_share(const struct hb *b, const char *path, const char *fstype)
@@ -185,8 +169,8 @@ static void mountinfo_line(struct hb *b, const struct health_input *in, char *li
 		}
 	if (!fstype)
 		return;
-	unescape(f[4]);
-	unescape(source);
+	mount_path_unescape(f[4]);
+	mount_path_unescape(source);
 	if (strcmp(f[4], "/") == 0)
 		role = "root";
 	else if (strcmp(f[4], in->var_lib) == 0)

@@ -32,6 +32,10 @@ int mkdir_p(const char *path, unsigned mode);
  * directory is not in the image), or another -errno. */
 int mountpoint_prepare(const char *path, char *covered, size_t cap);
 
+/* Undo the octal escapes of /proc/self/mountinfo and /proc/mounts (\040
+ * for a space, \134 for a backslash) in place. */
+void mount_path_unescape(char *s);
+
 /* What a mountpoint_prepare error means, for a log line or Health. */
 const char *mountpoint_error(int err);
 #endif

@@ -185,6 +185,15 @@ static const char *apply_debug(struct config *cfg, const char *v)
 	return NULL;
 }
 
+/* Enhanced Container Isolation (docs/eci.md): off unless asked for. */
+static const char *apply_eci(struct config *cfg, const char *v)
+{
+	if (strcmp(v, "1") && strcmp(v, "0"))
+		return "expected keel.eci=1 or keel.eci=0";
+	cfg->eci = !strcmp(v, "1");
+	return NULL;
+}
+
 static const struct param_handler handlers[] = {
 	{ "keel.share",    true,  apply_share },
 	{ "keel.data",     true,  apply_data },
@@ -192,6 +201,7 @@ static const struct param_handler handlers[] = {
 	{ "keel.hostname", true,  apply_hostname },
 	{ "keel.ip",       true,  apply_ip },
 	{ "keel.debug",    false, apply_debug },
+	{ "keel.eci",      true,  apply_eci },
 };
 
 void printable_copy(char *out, size_t cap, const char *s)

@@ -29,6 +29,7 @@ struct config {
 	char hostname[HOSTNAME_MAX + 1];
 	char net[NET_SPEC_MAX];        /* keel.ip as given, passed to the agent */
 	bool debug;
+	bool eci;                      /* keel.eci=1: dockerd consults keel-authz */
 };
 
 /* Called once per rejected parameter with a one-line reason. */

@@ -11,6 +11,7 @@
  * passes init its unknown parameters); main never returns. */
 #include "init.h"
 #include "clock.h"
+#include "eci.h"
 #include "fd.h"
 #include "log.h"
 #include "spawn.h"
@@ -204,7 +205,14 @@ static void setup_services(struct init_ctx *c)
 		defs = c->table.defs;
 		n = r < 0 ? 0 : c->table.n;
 	} else {
-		r = services_validate(defs, n, err, sizeof(err));
+		/* ECI asked for but not composable: no dockerd without it */
+		if (c->cfg.eci && (r = eci_services(defs, n, &c->table)) < 0) {
+			snprintf(err, sizeof(err), "ECI mode: %s", strerror(-r));
+		} else {
+			if (c->cfg.eci)
+				defs = c->table.defs, n = c->table.n;
+			r = services_validate(defs, n, err, sizeof(err));
+		}
 		n = r < 0 ? 0 : n;
 	}
 	if (r < 0)

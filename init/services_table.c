@@ -54,3 +54,21 @@ const struct service_def builtin_services[] = {
 };
 
 const size_t builtin_nservices = sizeof(builtin_services) / sizeof(builtin_services[0]);
+
+/* ECI mode (keel.eci=1, docs/eci.md; init/eci.c puts these in the table):
+ * keel-authz writes dockerd's ECI configuration, then serves the plugin
+ * socket; dockerd starts once that socket accepts, and consults it. */
+#define ECI_DAEMON_JSON "/run/keel/eci/daemon.json"
+static const char *const authz_argv[] = {
+	"/usr/libexec/keel-authz", "--daemon-config", "/etc/docker/daemon.json", ECI_DAEMON_JSON,
+	NULL,
+};
+const struct service_def eci_service = {
+	.name = "authz", .argv = authz_argv,
+	.ready = READY_SOCKET, .ready_path = "/run/docker/plugins/keel-eci.sock",
+	.after = "containerd",
+	.grace_ms = 2000, .oom_score_adj = -999, DEFAULT_RESTART,
+};
+const char *const eci_dockerd_args[] = {
+	"--authorization-plugin=keel-eci", "--config-file=" ECI_DAEMON_JSON, NULL,
+};

@@ -5,6 +5,7 @@
 #include "init.h"
 #include "clock.h"
 #include "log.h"
+#include "mountpoint.h"
 #include "timeline.h"
 #include <errno.h>
 #include <signal.h>
@@ -63,23 +64,6 @@ static void unmount_one(const char *path)
 	umount2(path, MNT_DETACH);
 }
 
-/* Decode /proc/mounts' octal escapes (\040 for a space) in place. */
-static void unescape_mount_path(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = 0;
-}
-
 /* The last (topmost) mount strictly below dir in /proc/self/mounts into out;
  * false when there is none. Lines are read whole (getline): overlay's
  * options run to kilobytes. */
@@ -98,7 +82,7 @@ static bool last_mount_below(const char *dir, char *out, size_t n)
 		if (!mp || !(end = strchr(++mp, ' ')))
 			continue;
 		*end = 0;
-		unescape_mount_path(mp);
+		mount_path_unescape(mp);
 		ml = strlen(mp);
 		if (ml > dl && ml < n && strncmp(mp, dir, dl) == 0 && mp[dl] == '/') {
 			memcpy(out, mp, ml + 1);

@@ -10,6 +10,6 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 $(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(PROTO_GEN) tests/unit/harness.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -I. -Itests/unit -MMD -MP -MF $@.d -MT $@ -c $< -o $@.o
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $@.o $(COMMON_SRC) $(B)/gen/keel.pb-c.c -o $@ -lmnl -lprotobuf-c
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $@.o $(COMMON_SRC) $(B)/gen/keel.pb-c.c -o $@ -lmnl -lprotobuf-c -ljansson
 
 all: $(UNIT_TESTS)
