@@ -121,17 +121,51 @@ check "docker compose down -v (rc $rc)" test $rc = 0
 left=$(docker ps -aq --filter label=com.docker.compose.project=keelcli; docker network ls -q --filter name=keelcli_; docker volume ls -q --filter name=keelcli_)
 check "down -v left no container, network or volume of the project (${left:-none})" test -z "$left"
 
-# --- swarm and overlay (probe) -------------------------------------------------
-echo "--- swarm init"
-docker swarm init --advertise-addr 10.0.2.15 2>&1 | head -n 5
-echo "--- overlay network"
-docker network create -d overlay --attachable keel-ov 2>&1
-echo "--- run on overlay"
-timeout 120 "$DOCKER" -H unix://$TMP/docker.sock run --rm --network keel-ov keel-cli/busybox:1 sh -c 'ip -o addr; ip -d link show eth0' 2>&1
-echo "--- service"
-timeout 180 "$DOCKER" -H unix://$TMP/docker.sock service create --detach=false --name keel-svc --network keel-ov keel-cli/busybox:1 sleep 3600 2>&1 | tail -n 5
-docker service ps keel-svc --no-trunc 2>&1
-echo "--- console tail"
-tail -n 30 "$state/console.log"
+# --- swarm mode and an overlay network ------------------------------------------
+# One node: the VM's address on QEMU's user network (run-vm's keel.ip).
+docker swarm init --advertise-addr 10.0.2.15 > "$TMP/swarm.log" 2>&1; rc=$?
+check "docker swarm init (rc $rc: $(head -n1 "$TMP/swarm.log"))" test $rc = 0
+sw=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>&1)
+check "the engine is an active swarm manager ($sw)" test "$sw" = "active true"
+docker network create -d overlay --attachable keel-ov > "$TMP/ov.log" 2>&1; rc=$?
+check "docker network create -d overlay --attachable (rc $rc)" test $rc = 0
+ov=$(docker network inspect keel-ov --format '{{.Driver}} {{.Scope}}' 2>&1)
+check "keel-ov is an overlay network of swarm scope ($ov)" test "$ov" = "overlay swarm"
+# a service on the overlay, its port published through the routing mesh
+# (ingress: IPVS); the image is local only, so swarm cannot pin a digest and
+# every node uses its own copy (the CLI warns)
+timeout 240 "$DOCKER" -H "unix://$TMP/docker.sock" service create --detach=false --name keel-web \
+	--network keel-ov --publish 8081:8080 keel-cli/busybox:1 httpd -f -p 8080 -h /www > "$TMP/svc.log" 2>&1; rc=$?
+check "docker service create on the overlay with a published port converges (rc $rc)" test $rc = 0
+[ $rc = 0 ] || { tail -n 5 "$TMP/svc.log"; docker service ps --no-trunc keel-web 2>&1; }
+# from a container attached to the overlay: the service's virtual IP (IPVS)
+# and the task's own address (DNS tasks.NAME), both by name
+fetch_on_ov() {
+	local out
+	out=$(docker run --rm --network keel-ov keel-cli/busybox:1 sh -c "nslookup $1 127.0.0.11; ip -o addr; wget -q -T 10 -O - http://$1:8080/" 2>&1)
+	echo "$out" >> "$TMP/ov-fetch.log"
+	[ "${out##*$'\n'}" = keel-test ]
+}
+check "a container on the overlay reaches the service by name (virtual IP)" wait_for 60 fetch_on_ov keel-web
+check "and the task directly (tasks.keel-web)" fetch_on_ov tasks.keel-web
+echo "--- ov-fetch.log"; tail -n 40 "$TMP/ov-fetch.log"
+# the overlay's VXLAN device, in the network's namespace in the VM
+ovid=$(docker network inspect keel-ov --format '{{.Id}}' 2>&1)
+links=$(docker run --rm --privileged --userns=host -v /run/docker/netns:/netns keel-cli/busybox:1 \
+	sh -c "nsenter --net=/netns/1-${ovid:0:10} ip -o link" 2>&1 | awk -F': ' '{print $2}' | tr '\n' ' ')
+check "the overlay's namespace holds its VXLAN device ($links)" grep -qE '(^| )vx' <<< "$links"
+# the routing mesh's port from the host: keelctl forward to guest 8081
+hp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" forward "127.0.0.1:$hp:8081" > "$TMP/fwd.log" 2>&1 &
+fwd_pid=$!
+on_exit 'kill $fwd_pid 2>/dev/null'
+mesh() { [ "$(curl -s -m 10 "http://127.0.0.1:$hp/")" = keel-test ]; }
+check "the published port (ingress, IPVS) answers on the host through keelctl forward" wait_for 60 mesh
+kill "$fwd_pid" 2>/dev/null; wait "$fwd_pid" 2>/dev/null
+check "docker service rm" docker service rm keel-web
+check "docker swarm leave --force" docker swarm leave --force
+sw=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>&1)
+check "the engine left swarm mode ($sw)" test "$sw" = inactive
+
 stop_docker_proxy
 stop_vm
