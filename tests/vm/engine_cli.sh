@@ -140,15 +140,13 @@ check "docker service create on the overlay with a published port converges (rc 
 [ $rc = 0 ] || { tail -n 5 "$TMP/svc.log"; docker service ps --no-trunc keel-web 2>&1; }
 # from a container attached to the overlay: the service's virtual IP (IPVS)
 # and the task's own address (DNS tasks.NAME), both by name
+# (busybox timeout, not wget -T: Debian 12's busybox-static wget segfaults
+# with -T)
 fetch_on_ov() {
-	local out
-	out=$(docker run --rm --network keel-ov keel-cli/busybox:1 sh -c "nslookup $1 127.0.0.11; ip -o addr; wget -q -T 10 -O - http://$1:8080/" 2>&1)
-	echo "$out" >> "$TMP/ov-fetch.log"
-	[ "${out##*$'\n'}" = keel-test ]
+	[ "$(docker run --rm --network keel-ov keel-cli/busybox:1 timeout 20 wget -q -O - "http://$1:8080/" 2>&1)" = keel-test ]
 }
 check "a container on the overlay reaches the service by name (virtual IP)" wait_for 60 fetch_on_ov keel-web
 check "and the task directly (tasks.keel-web)" fetch_on_ov tasks.keel-web
-echo "--- ov-fetch.log"; tail -n 40 "$TMP/ov-fetch.log"
 # the overlay's VXLAN device, in the network's namespace in the VM
 ovid=$(docker network inspect keel-ov --format '{{.Id}}' 2>&1)
 links=$(docker run --rm --privileged --userns=host -v /run/docker/netns:/netns keel-cli/busybox:1 \
@@ -162,6 +160,12 @@ on_exit 'kill $fwd_pid 2>/dev/null'
 mesh() { [ "$(curl -s -m 10 "http://127.0.0.1:$hp/")" = keel-test ]; }
 check "the published port (ingress, IPVS) answers on the host through keelctl forward" wait_for 60 mesh
 kill "$fwd_pid" 2>/dev/null; wait "$fwd_pid" 2>/dev/null
+# not offered: encrypted overlays (IPsec ESP between nodes) need the
+# kernel's XFRM, which keel's kernel leaves out (docs/engine-cli.md); shown,
+# not asserted
+echo "--- encrypted overlay: $(docker network create -d overlay --attachable --opt encrypted keel-enc 2>&1 | tail -n1)"
+echo "    attach: $(docker run --rm --network keel-enc keel-cli/busybox:1 true 2>&1 | tail -n1) (rc $?)"
+docker network rm keel-enc > /dev/null 2>&1
 check "docker service rm" docker service rm keel-web
 check "docker swarm leave --force" docker swarm leave --force
 sw=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>&1)
