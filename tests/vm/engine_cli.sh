@@ -59,7 +59,9 @@ ran() { [ "$(docker run --rm "$1" cat "$2" 2>&1)" = "$3" ]; }
 check "the BuildKit image runs" ran keel-cli/bk /bk bk
 du=$(docker buildx du 2>&1 | tail -n 3 | tr '\n' ' ')
 check "the engine's BuildKit keeps the build cache (docker buildx du: $du)" grep -qi 'total' <<< "$du"
-echo "--- docker buildx ls"; docker buildx ls 2>&1
+bls=$(docker buildx ls 2>&1)
+check "the builder is the engine's own: default, driver docker ($(head -n2 <<< "$bls" | tail -n1 | tr -s ' '))" \
+	grep -qE '^default\*? +docker' <<< "$bls"
 
 # --- docker buildx build: multi-stage from local images ---------------------
 mkdir -p "$TMP/ms"
