@@ -58,7 +58,7 @@ check "docker build printed BuildKit's progress (#N steps, [internal] load build
 ran() { [ "$(docker run --rm "$1" cat "$2" 2>&1)" = "$3" ]; }
 check "the BuildKit image runs" ran keel-cli/bk /bk bk
 du=$(docker buildx du 2>&1 | tail -n 3 | tr '\n' ' ')
-check "the engine's BuildKit keeps the build cache (docker buildx du: $du)" grep -qi 'total' <<< "$du"
+check "the engine's BuildKit keeps the build cache (docker buildx du: $du)" grep -qE 'Total:\s+[1-9]' <<< "$du"
 bls=$(docker buildx ls 2>&1)
 check "the builder is the engine's own: default, driver docker ($(head -n2 <<< "$bls" | tail -n1 | tr -s ' '))" \
 	grep -qE '^default\*? +docker' <<< "$bls"
