@@ -10,9 +10,10 @@
 #   - `docker buildx build` of a multi-stage Dockerfile whose two stages come
 #     from local images made here (the VM has no registry: BuildKit in dockerd
 #     resolves a local image first); the result runs and shows both stages;
-#   - `docker compose up -d` of two services on one user-defined network with
-#     one named volume: one reaches the other by name, both see the volume's
-#     data in both directions; `docker compose down -v` removes it all;
+#   - `docker compose up -d --build` of two services (one built by compose)
+#     on one user-defined network with one named volume: one reaches the
+#     other by name, both see the volume's data in both directions;
+#     `docker compose down -v` removes it all;
 #   - swarm mode and an overlay network (docs/engine-cli.md).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -84,13 +85,17 @@ check "buildx took both bases from the local image store (no registry)" \
 	sh -c "! grep -qiE 'pull|registry-1|dial tcp' '$TMP/ms.log'"
 
 # --- docker compose ----------------------------------------------------------
-mkdir -p "$TMP/proj"
+# web's image is built by compose (on the engine's BuildKit, from the local
+# base); client runs the base as it is
+mkdir -p "$TMP/proj/web"
+printf 'FROM keel-cli/busybox:1\nRUN echo built-by-compose > /greeting\n' > "$TMP/proj/web/Dockerfile"
 cat > "$TMP/proj/compose.yaml" <<'EOF'
 name: keelcli
 services:
   web:
-    image: keel-cli/busybox:1
-    command: ["sh", "-c", "echo written-by-web > /srv/index.html && exec httpd -f -p 8080 -h /srv"]
+    build: ./web
+    image: keel-cli/web:1
+    command: ["sh", "-c", "cp /greeting /srv/index.html && exec httpd -f -p 8080 -h /srv"]
     networks: [app]
     volumes: [shared:/srv]
   client:
@@ -105,16 +110,17 @@ volumes:
   shared: {}
 EOF
 dc() { docker compose --project-directory "$TMP/proj" "$@"; }
-dc up -d > "$TMP/up.log" 2>&1; rc=$?
-check "docker compose up -d of two services (rc $rc)" test $rc = 0
+dc up -d --build > "$TMP/up.log" 2>&1; rc=$?
+check "docker compose up -d --build of two services (rc $rc)" test $rc = 0
 [ $rc = 0 ] || cat "$TMP/up.log"
 # in SERVICE, FILE holds exactly TEXT
 holds() { [ "$(dc exec -T "$1" cat "$2" 2>&1)" = "$3" ]; }
 running=$(dc ps --status running --services 2>&1 | sort | tr '\n' ' ')
 check "both services run ($running)" test "$running" = "client web "
 check "client reached web by its service name and wrote what it got into the volume, which web sees" \
-	wait_for 60 holds web /srv/fetched written-by-web
-check "client sees the file web wrote into the shared volume" holds client /data/index.html written-by-web
+	wait_for 60 holds web /srv/fetched built-by-compose
+check "client sees the file web wrote into the shared volume" holds client /data/index.html built-by-compose
+check "compose built web's image (keel-cli/web:1)" docker image inspect keel-cli/web:1
 net=$(docker network inspect keelcli_app --format '{{.Driver}} {{len .Containers}}' 2>&1)
 check "both are on the project's user-defined network keelcli_app ($net)" test "$net" = "bridge 2"
 check "the named volume is the project's (keelcli_shared)" docker volume inspect keelcli_shared
@@ -158,7 +164,7 @@ check "the overlay's namespace holds its VXLAN device ($links)" grep -qE '(^| )v
 hp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" forward "127.0.0.1:$hp:8081" > "$TMP/fwd.log" 2>&1 &
 fwd_pid=$!
-on_exit 'kill $fwd_pid 2>/dev/null'
+on_exit "kill $fwd_pid 2>/dev/null"
 mesh() { [ "$(curl -s -m 10 "http://127.0.0.1:$hp/")" = keel-test ]; }
 check "the published port (ingress, IPVS) answers on the host through keelctl forward" wait_for 60 mesh
 kill "$fwd_pid" 2>/dev/null; wait "$fwd_pid" 2>/dev/null
