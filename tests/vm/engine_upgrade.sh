@@ -6,35 +6,15 @@
 # data, and a stopped container with a file in its writable layer, which
 # still starts.
 #
-# The old image is built by the old commit's own scripts/build-rootfs and
-# rootfs/ (its package list, resolved against the host's Debian 12 apt as it
-# did then) around today's keel-init, keel-agent and keel-blkid, into a cache
-# of its own (~/.cache/keel/engine-upgrade; the .debs are shared), so that
-# building it neither evicts nor reuses the current image's cache entries.
-# The first run costs the old image's build (~3-4 min here); later runs ~1 s.
+# The old image: tests/vm/lib-old-engine.sh (built by the old commit's own
+# build-rootfs; the first run costs its build, ~3-4 min here, later runs ~1 s).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
+. "$(dirname "$0")/lib-old-engine.sh"
 img_require "$B/keel-init" "$B/keel-agent" "$B/keel-blkid"
-
-# main before the engine moved to Debian 13: docker.io 20.10.24 from Debian 12
-old_commit=2c5acafc22982a989f8e63a3f42d419449ee6698
-real_cache=${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}
-old_cache=$real_cache/engine-upgrade
-
-build_old_image() {
-	local src=$TMP/old-src
-	mkdir -p "$src" "$old_cache/rootfs"
-	git -C "$TOP" archive "$old_commit" scripts rootfs | tar -x -C "$src" || return 1
-	[ -e "$old_cache/rootfs/debs" ] || ln -s "$real_cache/rootfs/debs" "$old_cache/rootfs/debs"
-	KEEL_CACHE=$old_cache "$src/scripts/build-rootfs" --init "$B/keel-init" \
-		--agent "$B/keel-agent" --blkid "$B/keel-blkid" "$TMP/old.img" || return 1
-	chmod 644 "$TMP/old.img"
-}
-if ! git -C "$TOP" cat-file -e "$old_commit^{commit}" 2>/dev/null; then
-	fail "prerequisite: commit $old_commit (the 20.10 image) is not in this clone"; exit 1
-fi
-if build_old_image > "$TMP/old-build.log" 2>&1; then
+old_engine_require
+if build_old_image "$TMP/old.img" > "$TMP/old-build.log" 2>&1; then
 	pass "the 20.10 image of ${old_commit:0:7}, built by its own build-rootfs ($(stat -c %s "$TMP/old.img") bytes)"
 else
 	fail "building the 20.10 image: $(tail -n 5 "$TMP/old-build.log" | tr '\n' '|')"; exit 1

@@ -32,3 +32,14 @@ $(VM_PROGS:%=$(B)/tests/bin/%): $(B)/tests/bin/%: tests/vm/progs/%.c | deps
 
 all: $(VM_PROGS:%=$(B)/tests/bin/%)
 test test-vm bench: $(VM_PROGS:%=$(B)/tests/bin/%)
+
+# The docker CLI's buildx and compose v2 plugins of the engine's release
+# (Debian 13's docker-buildx 0.13 and docker-compose 2.26, "+" packages of
+# rootfs/packages.lock, so pinned by version and sha256 with the image's):
+# tests/vm/engine_cli.sh points the tests' docker CLI at this directory
+# (DOCKER_CONFIG/cli-plugins). docs/engine-cli.md.
+CLI_PLUGINS := $(B)/tests/cli-plugins/docker-buildx $(B)/tests/cli-plugins/docker-compose
+$(CLI_PLUGINS): $(B)/tests/cli-plugins/%: rootfs/packages rootfs/packages.lock scripts/build-rootfs | deps
+	@scripts/build-rootfs --package-file $* usr/libexec/docker/cli-plugins/$* $@
+
+test test-vm: $(CLI_PLUGINS)
