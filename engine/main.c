@@ -2,7 +2,8 @@
  * service (init/services_table.c): it merges the host's engine settings
  * (QEMU fw_cfg opt/keel/engine) over the image's /etc/docker/daemon.json,
  * installs the host's extra CA certificates (opt/keel/ca), writes what it
- * decided for Health (/run/keel/engine-settings.json), and execs dockerd with
+ * decided (/run/keel/engine-settings.json for people, .pb for the agent's
+ * Health), and execs dockerd with
  * --config-file=/run/keel/daemon.json. Whatever the host sent, dockerd
  * starts: with the image's defaults plus what passed (docs/engine.md).
  *
@@ -27,7 +28,7 @@
 #define SYSTEM_CERT_DIR "/etc/ssl/certs"
 
 struct opts {
-	const char *defaults, *settings, *ca, *out, *status, *ca_dir;
+	const char *defaults, *settings, *ca, *out, *status, *health, *ca_dir;
 	bool check;                    /* dockerd --validate the result */
 	const char *const *dockerd;    /* NULL: write the files only */
 };
@@ -45,6 +46,7 @@ static const char usage[] =
 "  --ca FILE         the host's PEM bundle (" FW_CFG "ca/raw)\n"
 "  --out FILE        the merged daemon.json (/run/keel/daemon.json)\n"
 "  --status FILE     what was applied and refused (/run/keel/engine-settings.json)\n"
+"  --health FILE     the same for the agent's Health (/run/keel/engine-settings.pb)\n"
 "  --ca-dir DIR      where the bundle goes for dockerd's SSL_CERT_DIR (/run/keel/ca)\n"
 "  --no-check        do not run DOCKERD --validate on the result\n";
 
@@ -52,14 +54,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "defaults", 1, NULL, 'd' }, { "settings", 1, NULL, 's' }, { "ca", 1, NULL, 'c' },
-		{ "out", 1, NULL, 'o' }, { "status", 1, NULL, 't' }, { "ca-dir", 1, NULL, 'a' },
+		{ "out", 1, NULL, 'o' }, { "status", 1, NULL, 't' }, { "health", 1, NULL, 'p' },
+		{ "ca-dir", 1, NULL, 'a' },
 		{ "no-check", 0, NULL, 'n' }, { "help", 0, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ "/etc/docker/daemon.json", FW_CFG "engine/raw", FW_CFG "ca/raw",
 			    "/run/keel/daemon.json", "/run/keel/engine-settings.json",
-			    "/run/keel/ca", true, NULL };
+			    "/run/keel/engine-settings.pb", "/run/keel/ca", true, NULL };
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->defaults = optarg; break;
@@ -67,6 +70,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->ca = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 't': o->status = optarg; break;
+		case 'p': o->health = optarg; break;
 		case 'a': o->ca_dir = optarg; break;
 		case 'n': o->check = false; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -234,6 +238,8 @@ static void run(const struct opts *o, struct outcome *oc)
 	if (!text || fd_write_file_atomic(o->status, text, strlen(text), 0644) < 0)
 		log_warn("cannot write %s: %s", o->status, strerror(errno));
 	free(text);
+	if ((r = report_write(oc->status, o->health)) < 0)
+		log_warn("cannot write %s: %s", o->health, strerror(-r));
 	json_decref(defaults);
 	log_outcome(oc);
 }

@@ -1,10 +1,12 @@
 # engine/: keel-engine-settings, the host's engine settings merged over the
 # image's daemon.json before dockerd starts (docs/engine.md). glibc and
-# jansson (the image carries libjansson4), so keel-init stays static musl.
+# jansson (the image carries libjansson4) and protobuf-c (the record for Health), so keel-init stays static musl.
 ENGINE_SRC := $(wildcard engine/*.c) common/fd.c common/log.c
-ENGINE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(ENGINE_SRC))
+ENGINE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(ENGINE_SRC)) $(B)/obj/$(B)/gen/keel.pb-c.o
+
+$(patsubst %.c,$(B)/obj/%.o,$(wildcard engine/*.c)): $(PROTO_GEN)
 
 $(B)/keel-engine-settings: $(ENGINE_OBJ)
-	$(CC) $(LDFLAGS) $^ -o $@ -ljansson
+	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lprotobuf-c
 
 BINS += $(B)/keel-engine-settings

@@ -68,4 +68,9 @@ json_t *merge_decide(json_t *defaults, struct merge *m, const char *const *docke
 /* Count the PEM certificates in a bundle; -EINVAL (why[] says) when there is
  * none, a block is not closed, or a block holds what is not base64. */
 int ca_count(const char *pem, size_t len, unsigned *count, char *why, size_t whylen);
+
+/* --- report.c: the outcome as Health's EngineSettings ----------------- */
+
+/* The status object main.c builds, as a packed EngineSettings at path. */
+int report_write(json_t *status, const char *path);
 #endif
