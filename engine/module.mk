@@ -10,3 +10,10 @@ $(B)/keel-engine-settings: $(ENGINE_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lprotobuf-c
 
 BINS += $(B)/keel-engine-settings
+
+# The image's own dockerd (Docker 26, from the lock) for the host test of
+# the --validate step: tests/host/engine_settings.sh.
+$(B)/tests/bin/dockerd: rootfs/packages rootfs/packages.lock scripts/build-rootfs | deps
+	@scripts/build-rootfs --package-file docker.io usr/sbin/dockerd $@
+
+test-host test: $(B)/tests/bin/dockerd
