@@ -8,7 +8,11 @@
 
 void merge_refuse(struct merge *m, const char *key, const char *reason)
 {
-	json_array_append_new(m->refused, json_pack("{s:s, s:s}", "key", key, "reason", reason));
+	char k[128], r[REASON_MAX + 64];
+
+	rules_sanitize(key, k, sizeof(k));
+	rules_sanitize(reason, r, sizeof(r));
+	json_array_append_new(m->refused, json_pack("{s:s, s:s}", "key", k, "reason", r));
 }
 
 /* The flag of dockerd_argv that sets KEY, or NULL. */
@@ -55,8 +59,10 @@ int merge_sort_keys(const char *text, size_t len, const char *const *dockerd_arg
 		return -ENOMEM;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (!root) {
+		char text[sizeof(err.text)];
+		rules_sanitize(err.text, text, sizeof(text));
 		snprintf(m->error, sizeof(m->error), "not valid JSON: %s (line %d, column %d)",
-			 err.text, err.line, err.column);
+			 text, err.line, err.column);
 		return 0;
 	}
 	if (!json_is_object(root)) {

@@ -59,9 +59,50 @@ static const struct reserved reserved[] = {
 
 typedef int check_fn(json_t *v, char *why, size_t len);
 
+/* The length of the valid UTF-8 sequence at s (of n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	size_t i;
+
+	if (s[0] >= 0xf8 || len == 0 || len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+void rules_sanitize(const char *in, char *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strlen(in), o = 0, k;
+
+	while (n > 0 && o + 4 < cap) {
+		k = *s >= 0x80 ? utf8_len(s, n) : 1;
+		if (k <= 1) {
+			out[o++] = (*s < 0x20 || *s >= 0x7f) ? '?' : (char)*s;
+			k = 1;
+		} else {
+			memcpy(out + o, s, k);
+			o += k;
+		}
+		s += k;
+		n -= k;
+	}
+	if (n > 0 && cap >= 4)
+		memcpy(out + o, "...", 3), o += 3;
+	if (cap > 0)
+		out[o < cap ? o : cap - 1] = 0;
+}
+
+/* why = fmt with arg (outside data: cut short, no control bytes, valid UTF-8). */
 static int bad(char *why, size_t len, const char *fmt, const char *arg)
 {
-	snprintf(why, len, fmt, arg);
+	char safe[160];
+
+	rules_sanitize(arg, safe, sizeof(safe));
+	snprintf(why, len, fmt, safe);
 	return -EINVAL;
 }
 
@@ -83,7 +124,7 @@ static int string_ok(json_t *v, bool word, char *why, size_t len)
 	if (!*s || json_string_length(v) > STRING_MAX || strlen(s) != json_string_length(v))
 		return bad(why, len, "expected a non-empty string of at most %s bytes", "2048");
 	if (!printable(s) || (word && strchr(s, ' ')))
-		return bad(why, len, "\"%s\" has a space or control character", s);
+		return bad(why, len, "\"%s\" has a space or control character (shown as ?)", s);
 	return 0;
 }
 
@@ -201,7 +242,7 @@ static int c_ips(json_t *v, char *why, size_t len) { return array_of(v, c_ip, wh
 /* An object whose every value passes each(). */
 static int object_of(json_t *v, check_fn *each, const char *what, char *why, size_t len)
 {
-	char inner[REASON_MAX];
+	char inner[REASON_MAX], name[80];
 	const char *k;
 	json_t *e;
 
@@ -212,7 +253,8 @@ static int object_of(json_t *v, check_fn *each, const char *what, char *why, siz
 			return bad(why, len, "an empty or unprintable name in an object of %s", what);
 		if (each(e, inner, sizeof(inner)) == 0)
 			continue;
-		snprintf(why, len, "\"%.64s\": %s", k, inner);
+		rules_sanitize(k, name, sizeof(name));
+		snprintf(why, len, "\"%s\": %s", name, inner);
 		return -EINVAL;
 	}
 	return 0;
@@ -256,7 +298,7 @@ static int c_proxies(json_t *v, char *why, size_t len)
 		return bad(why, len, "expected an object with http-proxy, https-proxy, no-proxy%s", "");
 	json_object_foreach(v, k, e) {
 		if (strcmp(k, "http-proxy") && strcmp(k, "https-proxy") && strcmp(k, "no-proxy"))
-			return bad(why, len, "\"%.64s\": only http-proxy, https-proxy and no-proxy", k);
+			return bad(why, len, "\"%s\": only http-proxy, https-proxy and no-proxy", k);
 		if (c_word(e, inner, sizeof(inner)) == 0)
 			continue;
 		snprintf(why, len, "%s: %s", k, inner);
@@ -373,8 +415,10 @@ int rules_check(const char *key, json_t *value, char *why, size_t len)
 	const char *r = rules_reserved(key);
 	size_t i;
 
-	if (r)
-		return bad(why, len, "reserved by keel: %s", r);
+	if (r) {
+		snprintf(why, len, "reserved by keel: %s", r);   /* our own text */
+		return -EINVAL;
+	}
 	for (i = 0; i < N(allowed); i++)
 		if (!strcmp(allowed[i].key, key))
 			return allowed[i].check(value, why, len);

@@ -22,6 +22,10 @@ const char *rules_reserved(const char *key);
 /* The daemon.json key that a dockerd flag sets ("--userns-remap=default" ->
  * "userns-remap"); -EINVAL when ARG is not a long option. */
 int rules_flag_key(const char *arg, char *key, size_t len);
+/* Copy outside text for a reason or a log line: at most cap - 1 bytes, cut
+ * with "..." at a character boundary, control bytes and invalid UTF-8 as '?'
+ * (a reason reaches the host user's terminal through keelctl). */
+void rules_sanitize(const char *in, char *out, size_t cap);
 /* 0 when the host may set KEY to VALUE; else -EINVAL and why[] says why. */
 int rules_check(const char *key, json_t *value, char *why, size_t len);
 

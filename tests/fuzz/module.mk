@@ -10,6 +10,6 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -I
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(PROTO_GEN) | deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.o
-	clang $(FUZZ_CFLAGS) $@.o $(COMMON_SRC) $(B)/gen/keel.pb-c.c -o $@ -lmnl -lprotobuf-c
+	clang $(FUZZ_CFLAGS) $@.o $(COMMON_SRC) $(B)/gen/keel.pb-c.c -o $@ -lmnl -lprotobuf-c -ljansson
 
 all: $(FUZZERS)

@@ -112,6 +112,14 @@ wrong 16 dns '["1.1.1"]' 'is not an IP address'
 wrong 17 bogus-key '1' 'not a setting keel passes to dockerd'
 wrong 18 registry-mirrors "[$(printf '"https://m%d.example",' $(seq 70))\"https://x.example\"]" 'at most 64 elements'
 
+# a key or value with control bytes (a terminal escape) or cut inside a
+# character: refused with '?' for what cannot be shown, valid UTF-8 kept
+printf '{"\\u001b[2Jx": 1, "insecure-registries": ["\\u001b]0;pwned\\u0007"], "dns": ["%s"], "debug": true}\n' \
+	"$(python3 -c 'print("\u00e9" * 120)')" | put esc
+es esc --no-check
+check "control bytes in a key or value are shown as '?', a long value is cut at a character" \
+	is esc "'?[2Jx' in r and r['insecure-registries'].startswith('element 0: \"?]0;pwned?\" has a space or control') and r['dns'].startswith('element 0: \"\u00e9\u00e9') and '\u00e9...\" is not an IP' in r['dns'] and all(ord(c) >= 32 for x in s['refused'] for c in x['key'] + x['reason']) and s['applied'] == {'debug': True}"
+
 # --- the file as a whole -------------------------------------------------------
 whole() {   # whole LABEL ERROR-SUBSTRING (the file already written)
 	es "$1" --no-check
