@@ -13,6 +13,7 @@
  * 0 (all applied), 1 (some keys refused), 3 (the file or the CA bundle as a
  * whole refused) or 2 (usage, or the image's defaults unreadable). */
 #include "settings.h"
+#include "clock.h"
 #include "fd.h"
 #include "log.h"
 #include <errno.h>
@@ -124,7 +125,8 @@ static void settings_step(const struct opts *o, json_t *defaults, struct outcome
 {
 	struct merge m = { 0 };
 	char *text = NULL, *out, scratch[4096 + 8];
-	size_t len = 0;
+	size_t len = 0, n;
+	uint64_t t0;
 	json_t *merged;
 	int r = slurp(o->settings, SETTINGS_MAX_BYTES, &text, &len), w;
 
@@ -141,7 +143,12 @@ static void settings_step(const struct opts *o, json_t *defaults, struct outcome
 		oc->file_error = true;
 	}
 	snprintf(scratch, sizeof(scratch), "%s.check", o->out);
+	t0 = mono_ms();
+	n = json_object_size(m.accepted);
 	merged = merge_decide(defaults, &m, o->check ? o->dockerd : NULL, scratch);
+	if (n && o->check && o->dockerd)
+		log_info("%zu host keys checked with %s --validate in %llu ms", n, o->dockerd[0],
+			 (unsigned long long)(mono_ms() - t0));
 	out = merged ? json_dumps(merged, JSON_INDENT(2)) : NULL;
 	w = out ? fd_write_file_atomic(o->out, out, strlen(out), 0644) : -ENOMEM;
 	if (w == 0) {

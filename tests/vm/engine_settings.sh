@@ -60,5 +60,9 @@ if check "docker import of the test image" import_busybox keel-es/busybox; then
 	check "dockerd runs with --config-file=/run/keel/daemon.json and keel's --userns-remap=default" \
 		grep -q '^/usr/sbin/dockerd --config-file=/run/keel/daemon.json .*--userns-remap=default' <<< "$out"
 	check "the host's certificate is in /run/keel/ca" grep -q "BEGIN CERTIFICATE" <<< "$out"
+	log=$(docker run --rm --userns=host -v /run/keel:/k:ro keel-es/busybox cat /k/log/dockerd.log 2>&1)
+	check "dockerd's log: keel-engine-settings says what it applied and refused" \
+		bash -c 'grep -q "applied registry-mirrors from the host" <<< "$1" && grep -q "warning: refused userns-remap: reserved by keel" <<< "$1"' _ "$log"
+	echo "note: $(grep -o '[0-9]* host keys checked with .* in [0-9]* ms' <<< "$log" | head -n1); exec:dockerd -> ready:dockerd $(( $(tl ready:dockerd) - $(tl exec:dockerd) )) ms"
 fi
 stop_docker_proxy
