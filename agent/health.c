@@ -306,9 +306,14 @@ static void read_engine(struct hb *b, const char *path)
 		reason(b, false, "engine settings refused: %s", b->h->engine->error);
 	if (*b->h->engine->ca_error)
 		reason(b, false, "engine CA certificates refused: %s", b->h->engine->ca_error);
-	for (i = 0; i < b->h->engine->n_refused; i++)
+	/* one reason per key, up to a few: reasons are bounded, and a long
+	 * list of refusals must not push out a failed service */
+	for (i = 0; i < b->h->engine->n_refused && b->h->engine->n_refused <= 3; i++)
 		reason(b, false, "engine setting %s refused (keelctl health says why)",
 		       b->h->engine->refused[i]->key);
+	if (b->h->engine->n_refused > 3)
+		reason(b, false, "%s engine settings refused (keelctl health says which and why)",
+		       arena_printf(b->a, "%zu", b->h->engine->n_refused));
 }
 
 int health_build(const struct health_input *in, struct arena *a, Keel__HealthResponse *h)
