@@ -101,7 +101,7 @@ struct agent {
 	struct port_watch watch;
 	struct dispatch_ctx dctx;
 	struct ctl_conn *current;        /* the connection whose request runs */
-	char status_path[4096], resolv_path[4096];
+	char status_path[4096], resolv_path[4096], engine_path[4096];
 	uint64_t next_sweep_ms;
 };
 

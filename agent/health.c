@@ -3,6 +3,7 @@
  * adds a reason. */
 #include "health.h"
 #include "mountpoint.h"
+#include "fd.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #define MAX_MOUNTS 64
 #define MAX_REASONS 32
 #define MAX_SHARE_PATHS 16   /* init takes at most 16 keel.share */
+#define HEALTH_ENGINE_MAX (256 * 1024)  /* the engine settings record */
 
 struct hb {
 	struct arena *a;
@@ -261,6 +263,43 @@ static void read_clocks(struct hb *b)
 	b->h->clock_unix_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* protobuf-c allocates the decoded record in the reply's arena. */
+static void *arena_pb_alloc(void *a, size_t n) { return arena_alloc(a, n); }
+static void arena_pb_free(void *a, void *p) { (void)a; (void)p; }
+
+/* keel-engine-settings' record of dockerd's last start. No file yet (dockerd
+ * has not started, or a test without it): no engine field. */
+static void read_engine(struct hb *b, const char *path)
+{
+	ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, b->a };
+	uint8_t *buf;
+	size_t len, i;
+	int r;
+
+	if (!path || !(buf = malloc(HEALTH_ENGINE_MAX)))
+		return;
+	r = fd_read_file(path, buf, HEALTH_ENGINE_MAX, &len);
+	if (r == 0 && !(b->h->engine = keel__engine_settings__unpack(&alloc, len, buf)))
+		reason(b, false, "%s does not decode", path);
+	else if (r < 0 && r != -ENOENT)
+		reason(b, false, "cannot read %s", path);
+	free(buf);
+	if (!b->h->engine)
+		return;
+	if (*b->h->engine->error)
+		reason(b, false, "engine settings refused: %s", b->h->engine->error);
+	if (*b->h->engine->ca_error)
+		reason(b, false, "engine CA certificates refused: %s", b->h->engine->ca_error);
+	/* one reason per key, up to a few: reasons are bounded, and a long
+	 * list of refusals must not push out a failed service */
+	for (i = 0; i < b->h->engine->n_refused && b->h->engine->n_refused <= 3; i++)
+		reason(b, false, "engine setting %s refused (keelctl health says why)",
+		       b->h->engine->refused[i]->key);
+	if (b->h->engine->n_refused > 3)
+		reason(b, false, "%s engine settings refused (keelctl health says which and why)",
+		       arena_printf(b->a, "%zu", b->h->engine->n_refused));
+}
+
 int health_build(const struct health_input *in, struct arena *a, Keel__HealthResponse *h)
 {
 	struct hb *b = arena_alloc(a, sizeof(*b));
@@ -276,6 +315,7 @@ int health_build(const struct health_input *in, struct arena *a, Keel__HealthRes
 	h->agent = (char *)in->agent;
 	h->data_state = "";
 	read_status(b, in->status_path);
+	read_engine(b, in->engine_path);
 	read_mounts(b, in);
 	if (!h->root_read_only)
 		reason(b, false, "root filesystem is writable%s", "");

@@ -13,6 +13,7 @@ struct health_input {
 	const char *meminfo;       /* /proc/meminfo */
 	const char *loadavg;       /* /proc/loadavg */
 	const char *var_lib;       /* /var/lib */
+	const char *engine_path;   /* /run/keel/engine-settings.pb (docs/engine.md) */
 	bool docker_ready, containerd_ready;
 	const char *agent;         /* "keel-agent 0.1.0" */
 };

@@ -228,6 +228,7 @@ static void setup_dispatch(struct agent *a)
 
 	snprintf(a->status_path, sizeof(a->status_path), "%s/status", a->cfg.run_dir);
 	snprintf(a->resolv_path, sizeof(a->resolv_path), "%s/resolv.conf", a->cfg.run_dir);
+	snprintf(a->engine_path, sizeof(a->engine_path), "%s/engine-settings.pb", a->cfg.run_dir);
 	d->ops = &agent_ops;
 	d->ops_ctx = a;
 	d->defer_health = probe_before_health;
@@ -236,7 +237,7 @@ static void setup_dispatch(struct agent *a)
 	d->health = (struct health_input){
 		.status_path = a->status_path, .mountinfo = "/proc/self/mountinfo",
 		.meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg",
-		.var_lib = a->cfg.var_lib,
+		.var_lib = a->cfg.var_lib, .engine_path = a->engine_path,
 		.agent = "keel-agent " KEEL_VERSION_STRING,
 	};
 }

@@ -58,6 +58,31 @@ void fd_close(int *fd)
 	}
 }
 
+int fd_read_file(const char *path, void *buf, size_t cap, size_t *len)
+{
+	char *p = buf;
+	ssize_t n = 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	*len = 0;
+	if (fd < 0)
+		return -errno;
+	while (*len < cap && n != 0) {
+		n = read(fd, p + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = -errno;
+			break;
+		}
+		*len += (size_t)n;
+	}
+	close(fd);
+	if (e == 0 && *len == cap)
+		e = -EFBIG;
+	return e;
+}
+
 int fd_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	char tmp[4096];

@@ -12,6 +12,9 @@ int fd_read_exact(int fd, void *buf, size_t len);
 int fd_set_nonblock(int fd, bool on);
 /* Close *fd if open and set it to -1; safe to call twice. */
 void fd_close(int *fd);
+/* Read a whole file into buf (cap bytes, at least 1): *len is what was read.
+ * -EFBIG when the file has cap bytes or more (room for a NUL is kept). */
+int fd_read_file(const char *path, void *buf, size_t cap, size_t *len);
 /* Write a whole file atomically: write to path.tmp, fsync-free rename. */
 int fd_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 #endif

@@ -24,7 +24,12 @@
 
 static const char *const agent_argv[] = { "/usr/sbin/keel-agent", NULL };
 static const char *const containerd_argv[] = { "/usr/bin/containerd", NULL };
+/* dockerd starts through keel-engine-settings, which merges the host's
+ * engine settings over the image's daemon.json and execs dockerd with
+ * --config-file=/run/keel/daemon.json (docs/engine.md): same pid, and
+ * dockerd starts whatever the host sent. */
 static const char *const dockerd_argv[] = {
+	"/usr/libexec/keel-engine-settings", "--",
 	"/usr/sbin/dockerd",
 	"--containerd=/run/containerd/containerd.sock",
 	"--userns-remap=default",

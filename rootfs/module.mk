@@ -8,9 +8,9 @@ IMAGE := $(B)/keel.img
 .PHONY: $(IMAGE)
 image: kernel $(IMAGE)
 
-$(IMAGE): $(B)/keel-init $(B)/keel-agent $(B)/keel-blkid $(B)/keel-authz | deps
+$(IMAGE): $(B)/keel-init $(B)/keel-agent $(B)/keel-blkid $(B)/keel-authz $(B)/keel-engine-settings | deps
 	@scripts/build-rootfs --init $(B)/keel-init --agent $(B)/keel-agent --blkid $(B)/keel-blkid \
-		--authz $(B)/keel-authz $@
+		--authz $(B)/keel-authz --engine-settings $(B)/keel-engine-settings $@
 
 # The VM tier boots the image with the kernel and reaches it with the host tools.
 test-vm test bench: image

@@ -73,6 +73,57 @@ void show_version(bool json, const Keel__VersionResponse *v)
 	       v->compatible ? "" : " (INCOMPATIBLE)");
 }
 
+static void engine_json(struct json *j, const Keel__EngineSettings *e)
+{
+	json_key(j, "engine"); json_obj(j);
+	json_key(j, "source"); json_str(j, e->source);
+	json_key(j, "config_file"); json_str(j, e->config_file);
+	json_key(j, "error"); json_str(j, e->error);
+	json_key(j, "settings"); json_arr(j);
+	for (size_t i = 0; i < e->n_settings; i++) {
+		json_obj(j);
+		json_key(j, "key"); json_str(j, e->settings[i]->key);
+		json_key(j, "value"); json_str(j, e->settings[i]->value);
+		json_key(j, "from_host"); json_bool(j, e->settings[i]->from_host);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "refused"); json_arr(j);
+	for (size_t i = 0; i < e->n_refused; i++) {
+		json_obj(j);
+		json_key(j, "key"); json_str(j, e->refused[i]->key);
+		json_key(j, "reason"); json_str(j, e->refused[i]->reason);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "notes"); json_arr(j);
+	for (size_t i = 0; i < e->n_notes; i++)
+		json_str(j, e->notes[i]);
+	json_arr_end(j);
+	json_key(j, "ca_certificates"); json_uint(j, e->ca_certificates);
+	json_key(j, "ca_error"); json_str(j, e->ca_error);
+	json_obj_end(j);
+}
+
+/* dockerd's settings in effect (image or host) and what was refused. */
+static void engine_table(const Keel__EngineSettings *e)
+{
+	printf("\nENGINE (%s)\n", *e->source ? e->source : "image defaults: the host sent no settings");
+	if (*e->error)
+		printf("  settings file refused: %s\n", e->error);
+	printf("%-28s %-5s %s\n", "SETTING", "FROM", "VALUE");
+	for (size_t i = 0; i < e->n_settings; i++)
+		printf("%-28s %-5s %s\n", e->settings[i]->key,
+		       e->settings[i]->from_host ? "host" : "image", e->settings[i]->value);
+	for (size_t i = 0; i < e->n_refused; i++)
+		printf("%-28s %-5s %s\n", e->refused[i]->key, "REFUSED", e->refused[i]->reason);
+	for (size_t i = 0; i < e->n_notes; i++)
+		printf("  note: %s\n", e->notes[i]);
+	if (e->ca_certificates || *e->ca_error)
+		printf("  extra CA certificates: %u%s%s\n", e->ca_certificates,
+		       *e->ca_error ? ", refused: " : "", e->ca_error);
+}
+
 static void health_json(const Keel__HealthResponse *h)
 {
 	struct json j;
@@ -123,6 +174,8 @@ static void health_json(const Keel__HealthResponse *h)
 	json_key(&j, "uptime_ms"); json_uint(&j, h->uptime_ms);
 	json_key(&j, "clock_unix_ns"); json_int(&j, h->clock_unix_ns);
 	json_key(&j, "agent"); json_str(&j, h->agent);
+	if (h->engine)
+		engine_json(&j, h->engine);
 	json_obj_end(&j);
 	json_end(&j);
 }
@@ -172,6 +225,8 @@ void show_health(bool json, const Keel__HealthResponse *h)
 			       m->read_only ? "ro" : "rw", m->source, *m->error ? " error: " : "", m->error);
 		}
 	}
+	if (h->engine)
+		engine_table(h->engine);
 }
 
 static void port_json(struct json *j, const Keel__Port *p)

@@ -12,7 +12,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
 . "$(dirname "$0")/lib-old-engine.sh"
-img_require "$B/keel-init" "$B/keel-agent" "$B/keel-blkid"
+img_require "$B/keel-init" "$B/keel-agent" "$B/keel-blkid" "$B/keel-engine-settings"
 old_engine_require
 if build_old_image "$TMP/old.img" > "$TMP/old-build.log" 2>&1; then
 	pass "the 20.10 image of ${old_commit:0:7}, built by its own build-rootfs ($(stat -c %s "$TMP/old.img") bytes)"

@@ -8,7 +8,8 @@
 #
 # The old image is built by the old commit's own scripts/build-rootfs and
 # rootfs/ (its package list, resolved against the host's Debian 12 apt as it
-# did then) around today's keel-init, keel-agent and keel-blkid, into a cache
+# did then) around today's keel-init, keel-agent, keel-blkid and
+# keel-engine-settings, into a cache
 # of its own (~/.cache/keel/engine-upgrade; the .debs are shared), so that
 # building it neither evicts nor reuses the current image's cache entries.
 # The first build costs ~3-4 min here; later ones ~1 s.
@@ -28,6 +29,10 @@ build_old_image() {
 	mkdir -p "$src" "$old_cache/rootfs"
 	git -C "$TOP" archive "$old_commit" scripts rootfs | tar -x -C "$src" || return 1
 	[ -e "$old_cache/rootfs/debs" ] || ln -s "$real_cache/rootfs/debs" "$old_cache/rootfs/debs"
+	# today's init starts dockerd through keel-engine-settings (docs/engine.md),
+	# which links jansson: both go into the old image as its own would have had them
+	echo libjansson4 >> "$src/rootfs/packages"
+	install -D -m 0755 "$B/keel-engine-settings" "$src/rootfs/files/usr/libexec/keel-engine-settings"
 	KEEL_CACHE=$old_cache "$src/scripts/build-rootfs" --init "$B/keel-init" \
 		--agent "$B/keel-agent" --blkid "$B/keel-blkid" "$1" || return 1
 	chmod 644 "$1"
