@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #define KEEL_PROTO_MAJOR 1
-#define KEEL_PROTO_MINOR 0
+#define KEEL_PROTO_MINOR 1
 #define KEEL_VERSION_STRING "0.1.0"
 
 #define FRAME_HDR 4u
