@@ -14,13 +14,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* Below 1024: binding them needs CAP_NET_BIND_SERVICE in the VM's initial
- * user namespace, which no container has (docs/threat-model.md). */
-#define AGENT_CONTROL_PORT 1022
-#define AGENT_FORWARD_PORT 1023
-#define STR_(x) #x
-#define DECIMAL(x) STR_(x)
-
 struct agent_config {
 	bool vsock;                      /* listen on AF_VSOCK */
 	unsigned control_port, forward_port;

@@ -109,7 +109,7 @@ static void respond(struct fwd_conn *f, int err)
 
 	r.ok = err == 0;
 	r.code = err;
-	r.error = err ? strerror(err) : (char *)"";
+	r.error = f->need_auth ? (char *)"not authenticated" : err ? strerror(err) : (char *)"";
 	n = protobuf_c_message_get_packed_size(&r.base);
 	if (n > sizeof(buf) - FRAME_HDR)
 		return;

@@ -22,11 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STR_(x) #x
+#define DECIMAL(x) STR_(x)
+
 static const char usage[] =
 "usage: keel-agent [options]\n"
 "  --vsock / --no-vsock      listen on AF_VSOCK (default: on)\n"
-"  --control-port N          vsock control port (" DECIMAL(AGENT_CONTROL_PORT) ")\n"
-"  --forward-port N          vsock forward port (" DECIMAL(AGENT_FORWARD_PORT) ")\n"
+"  --control-port N          vsock control port (" DECIMAL(KEEL_CONTROL_PORT) ")\n"
+"  --forward-port N          vsock forward port (" DECIMAL(KEEL_FORWARD_PORT) ")\n"
 "  --secret-file PATH        the host's secret; every host stream opens with it\n"
 "                            (default: the fd in KEEL_SECRET_FD, which init passes)\n"
 "  --allow-any-cid           accept vsock peers other than the host (CID 2)\n"
@@ -109,7 +112,7 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 	int o;
 
 	*c = (struct agent_config){
-		.vsock = true, .control_port = AGENT_CONTROL_PORT, .forward_port = AGENT_FORWARD_PORT,
+		.vsock = true, .control_port = KEEL_CONTROL_PORT, .forward_port = KEEL_FORWARD_PORT,
 		.run_dir = "/run/keel", .docker_sock = "/run/docker.sock",
 		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
 		.init_pid = 1,
