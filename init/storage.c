@@ -178,7 +178,7 @@ static int exit_code(int status)
 static int run_tool(const char *const *argv)
 {
 	struct spawn_opts o = { .argv = argv, .envp = tool_env, .out_fd = STDERR_FILENO,
-				.ready_fd = -1 };
+				.ready_fd = -1, .pass_fd = -1 };
 	int status, r = spawn_wait(&o, &status);
 
 	return r < 0 ? r : exit_code(status);
@@ -188,7 +188,7 @@ static int run_tool(const char *const *argv)
  * returns its exit code, or -errno when it could not run. */
 static int run_capture(const char *const *argv, char *line, size_t cap)
 {
-	struct spawn_opts o = { .argv = argv, .envp = tool_env, .ready_fd = -1 };
+	struct spawn_opts o = { .argv = argv, .envp = tool_env, .ready_fd = -1, .pass_fd = -1 };
 	char chunk[256];
 	size_t len = 0;
 	bool eol = false;
