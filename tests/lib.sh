@@ -30,7 +30,13 @@ _run_cleanup() {
 trap _run_cleanup EXIT
 # record_metric NAME NUMBER: one figure for build/bench/results.json, which
 # `make bench` assembles from build/bench/metrics/* after the bench tier.
+# A figure that is not a number (a failed measurement) is a FAIL, not a
+# silently missing entry.
 record_metric() {
+	if [[ ! ${2:-} =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then
+		fail "metric $1: not a number ('${2:-}')"
+		return 1
+	fi
 	mkdir -p "$B/bench/metrics"
 	echo "$2" > "$B/bench/metrics/$1"
 	echo "metric $1 = $2"

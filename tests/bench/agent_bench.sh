@@ -9,7 +9,7 @@
 #   agent_rss_idle_kib, agent_rss_per_forward_kib (100 idle forwards held)
 #   watchports_p50_ms_N / watchports_p99_ms_N for N = 10 and 5000 listeners
 # Throughputs are the median of 5 interleaved runs of 256 MiB each.
-. "$(dirname "$0")/../host/agent_lib.sh"
+. "$(dirname "$0")/../host/lib-agent.sh"
 start_agent
 F=$B/tests/bin/agent_fwd
 BE=$B/tests/bin/agent_bench

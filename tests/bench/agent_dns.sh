@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The agent's DNS server, on the host (agent in its own network namespace,
-# tests/host/agent_lib.sh). Records the median and p99 of 1000 sequential
+# tests/host/lib-agent.sh). Records the median and p99 of 1000 sequential
 # A queries, in microseconds, from a Python client in that namespace:
 #   dns_local_median_us / dns_local_p99_us       host.keel.internal (answered by the agent)
 #   dns_forward_median_us / dns_forward_p99_us   example.test (agent -> fixture upstream -> agent)
@@ -8,7 +8,7 @@
 # forward - direct is what forwarding through the agent adds. The agent runs
 # with --dns-rate 0: 1000 back-to-back queries from one source are far over
 # its default 500 per second, and this measures the path, not the limit.
-. "$(dirname "$0")/../host/agent_lib.sh"
+. "$(dirname "$0")/../host/lib-agent.sh"
 TOOL=$TOP/tests/host/dns_tool.py
 DNS=192.168.65.7
 start_agent --dns-rate 0

@@ -4,7 +4,7 @@
 # bind streams carry the bind's random token, and the first frame of any
 # stream has a total deadline. The agent runs on unix sockets made reachable
 # by anyone (0666), so only the secret stands between another user and it.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 TOOL=$TOP/tests/host/conn_tool.py
 head -c 32 /dev/urandom > "$TMP/secret"; chmod 600 "$TMP/secret"
 head -c 32 /dev/urandom > "$TMP/wrong"

@@ -5,7 +5,7 @@
 # 256 half-sent frames dropped at the read deadline, the connection cap.
 # The agent runs without CAP_SYS_TIME and with a dummy init: mutated frames
 # may decode as any request.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 sleep 600 & DUMMY=$!
 on_exit "kill $DUMMY 2>/dev/null"
 AGENT_SAVED=$AGENT

@@ -6,7 +6,7 @@
 # half-close, UDP with two peers, listing and removal, a taken guest port,
 # the bind's end with its keelctl, and a host target that is down.
 # BIND_MEASURE=1 also prints the figures of docs/bind.md (no assertions).
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 start_agent --host-uds "$CTL"
 HOSTADDR=192.168.65.254
 # The host address lives on the guest's lo (the agent puts it there; added

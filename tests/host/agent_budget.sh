@@ -8,7 +8,7 @@
 #  2. Guest-opened relays idle out (--guest-idle-timeout), the host's do not.
 #  3. Out of fds (RLIMIT_NOFILE lowered with prlimit), the listeners pause:
 #     the agent's CPU time and log stay bounded, and it recovers.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 TOOL=$TOP/tests/host/conn_tool.py
 DNSTOOL=$TOP/tests/host/dns_tool.py
 HOSTADDR=192.168.65.254

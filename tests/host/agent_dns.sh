@@ -8,7 +8,7 @@
 # survived; forged replies (another question, another port) not delivered,
 # queries from varying source ports, one source's share of the table and of
 # the forwards per second bounded.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 TOOL=$TOP/tests/host/dns_tool.py
 HOST=192.168.65.254
 DNS=192.168.65.7

@@ -2,7 +2,7 @@
 # The forward port: 64 MiB each way at once with sha256 and half-close, a
 # target killed mid-stream, 500 concurrent forwards, UDP framing, a unix
 # target, refusals; the agent keeps its pid and gives its fds back.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 start_agent
 FWDT=$B/tests/bin/agent_fwd
 fds0=$(fd_count)

@@ -2,7 +2,7 @@
 # keelctl forward-unix: a host unix socket (its mode and group as asked,
 # removed on exit) whose every connection is its own forward stream to a
 # guest unix socket; 20 clients at once each get their own bytes back.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 start_agent
 GUEST=$TMP/guest-echo.sock
 HOST=$TMP/host.sock

@@ -2,7 +2,7 @@
 # A hung dockerd (accepts, never answers) must not stall the agent: Health
 # waits for its ping at most ~500 ms while other clients are answered at once.
 # And the idle deadline closes silent control connections but not watchers.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 python3 -c 'import socket,sys,time
 s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
 c=[]

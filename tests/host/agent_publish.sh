@@ -3,7 +3,7 @@
 # on the host loopback and carries connections; it disappears -> unbound;
 # the agent restarts -> publish reconnects and resyncs from the snapshot;
 # a port below 1024 for an unprivileged user is skipped with the reason.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 start_agent
 PORT=$((20000 + RANDOM % 20000))
 echo "published page" > "$TMP/index.html"

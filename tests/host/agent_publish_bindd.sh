@@ -3,9 +3,9 @@
 # 80 (and a UDP socket on 53) becomes reachable on the host's 127.0.0.1:80
 # (53) through keel-bindd (started here as root with an allowed group); a
 # user outside the group, or a keelctl that finds no keel-bindd, reports the
-# port skipped and why. Runs in a private network namespace (bindd_lib.sh);
-# the agent, as in agent_lib.sh, in one of its own.
-. "$(dirname "$0")/bindd_lib.sh"
+# port skipped and why. Runs in a private network namespace (lib-bindd.sh);
+# the agent, as in lib-agent.sh, in one of its own.
+. "$(dirname "$0")/lib-bindd.sh"
 AGENT=$B/keel-agent
 KEELCTL=$B/keelctl
 CTL=$TMP/control.sock
@@ -35,7 +35,7 @@ wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ss -ltnH 'sport = :80' |
 
 start_bindd
 # publish_as WHO OUT [ARGS]: keelctl publish --auto as WHO (member or
-# outsider, the identities of bindd_lib.sh); PUB is keelctl's own pid.
+# outsider, the identities of lib-bindd.sh); PUB is keelctl's own pid.
 publish_as() {
 	local who=$1 out=$2 ids; shift 2
 	case $who in

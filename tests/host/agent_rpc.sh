@@ -3,7 +3,7 @@
 # with the values checked: version, health (services from a status file, a
 # share mounted in the agent's mount namespace), ports (a listener this test
 # opened, with its pid), watch, time, power, mount/unmount, netconfig.
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 
 cat > "$RUN/status" <<'ST'
 init 1 120

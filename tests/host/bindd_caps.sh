@@ -6,7 +6,7 @@
 # the capability the same daemon refuses with the bind's EACCES and keeps
 # serving; a daemon uid outside --group cannot give the socket file that
 # group and does not start.
-. "$(dirname "$0")/bindd_lib.sh"
+. "$(dirname "$0")/lib-bindd.sh"
 RUN=$TMP/run
 mkdir -p "$RUN" && chown "$UID_D" "$RUN"
 SOCK=$RUN/bindd.sock

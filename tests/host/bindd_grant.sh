@@ -6,7 +6,7 @@
 # non-loopback addresses (without --allow-any-address) and taken ports are
 # refused with a reason and no socket; SIGTERM removes the socket file; a
 # stale socket file is replaced, a live one is not.
-. "$(dirname "$0")/bindd_lib.sh"
+. "$(dirname "$0")/lib-bindd.sh"
 
 # The premise: in this namespace an unprivileged uid cannot bind port 80.
 check "bindd_grant: unprivileged start is 1024 here" \

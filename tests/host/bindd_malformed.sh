@@ -5,7 +5,7 @@
 # silent peers than connection slots) gets an ERR reply without an fd, is
 # logged, and keel-bindd keeps serving: a valid request afterwards succeeds
 # from the same pid, and its fd count is back to the baseline.
-. "$(dirname "$0")/bindd_lib.sh"
+. "$(dirname "$0")/lib-bindd.sh"
 start_bindd
 base=$(fd_count "$BINDD_PID")
 raw() { as_member "$PROBE" raw "$SOCK" "$@"; }

@@ -82,9 +82,17 @@ def cmd_hold(src, *specs):
                 continue
             s.setblocking(False)
             socks[t].append(s)
-    time.sleep(1)
-    for t in socks:
-        socks[t] = [s for s in socks[t] if not closed(s)]
+    # The count is what the server left open: on a loaded machine it may
+    # take a while to close what it refuses, so wait until it settles.
+    prev, deadline = None, time.time() + 15
+    while True:
+        time.sleep(1)
+        for t in socks:
+            socks[t] = [s for s in socks[t] if not closed(s)]
+        cur = [len(v) for v in socks.values()]
+        if cur == prev or time.time() > deadline:
+            break
+        prev = cur
     print("open=%d %s" % (sum(len(v) for v in socks.values()),
                           " ".join("%s:%d=%d" % (t[0], t[1], len(v)) for t, v in socks.items())),
           flush=True)

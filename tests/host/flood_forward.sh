@@ -16,7 +16,7 @@
 # 260 KiB. The target -> client direction splices through a pipe (kernel
 # memory, not RSS).
 set -uo pipefail
-. "$(dirname "$0")/agent_lib.sh"
+. "$(dirname "$0")/lib-agent.sh"
 
 CAP=${FLOOD_CAP:-100}
 ATTEMPTS=${FLOOD_ATTEMPTS:-5000}

@@ -5,7 +5,7 @@
 # known option without its value or with a path too long is logged and
 # skipped the same way. Not PID 1 (run by hand), an unknown option is a usage
 # error, and keel-init refuses to run anyway.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_argv
 cat > "$TMP/services" <<EOS
 service plain

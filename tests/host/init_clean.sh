@@ -2,7 +2,7 @@
 # Children get a clean signal mask, default dispositions, a clean environment
 # and no leaked fds, even when init itself inherited ignored signals and an
 # open fd without CLOEXEC.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_clean
 cat > "$TMP/services" <<EOS
 service plain

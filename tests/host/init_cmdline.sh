@@ -3,7 +3,7 @@
 # service binary is reported and marked failed; neither stops the boot.
 # keel.ip reaches the agent-like service as --net; a share that cannot be
 # mounted on this host is published as an error.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_cmdline
 echo "root=/dev/vda ro quiet keel.bogus=1 keel.share=nocolon keel.hostname=-bad- keel.data=/etc/passwd keel.ip=garbage keel.debug=yes \"keel.share=t1:$TMP/mnt/t1:ro\" keel.ip=10.0.2.15/24,gw=10.0.2.2,dns=10.0.2.3" > "$TMP/cmdline"
 cat > "$TMP/services" <<EOS

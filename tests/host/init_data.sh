@@ -8,7 +8,7 @@
 # content; no probe helper -> not formatted; a missing device -> error after
 # a bounded wait, while the services that do not need /var/lib already run
 # (the data step is init's child process).
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_data
 command -v losetup >/dev/null && [ -x /sbin/mkfs.ext4 ] && [ -x /sbin/e2fsck ] ||
 	{ fail "init_data: needs losetup and e2fsprogs"; exit 0; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A service that waits for another's readiness does not start before it:
 # notify readiness (a line on fd 3) and socket readiness (connect succeeds).
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_order
 cat > "$TMP/services" <<EOS
 service first

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 1,000 double-forked orphans (reparented to keel-init, which is PID 1 of the
 # namespace) leave zero zombies 5 s later.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_reap
 cat > "$TMP/services" <<EOS
 service orphaner

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A service killed with SIGKILL is restarted within 1 s; a service that always
 # exits is marked failed after its restart limit and init keeps running.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_restart
 cat > "$TMP/services" <<EOS
 service victim

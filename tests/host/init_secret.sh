@@ -8,7 +8,7 @@
 # again. Without the fw_cfg entry init boots on and says so. (The agent runs
 # in the host's network namespace here: --host-address= --dns-address= keep
 # it off the host's lo.)
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_secret
 FW=$TMP/fw_cfg
 mkdir -p "$FW/by_name/opt/keel/secret"

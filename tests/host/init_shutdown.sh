@@ -2,7 +2,7 @@
 # SIGTERM to init stops the services in reverse order, each within its grace
 # (SIGKILL after it), and init ends the namespace through reboot(2).
 # SIGUSR1 does the same with a reboot.
-. "$(dirname "$0")/init_lib.sh"
+. "$(dirname "$0")/lib-init.sh"
 init_require init_shutdown
 cat > "$TMP/services" <<EOS
 service a

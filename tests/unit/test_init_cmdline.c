@@ -75,8 +75,7 @@ TEST(share_forms)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = parse(bad[i], &cfg);
-		if (r != 1 || nwarn != 1 || cfg.nshares != 0)
-			printf("FAIL: share_forms: accepted or misreported: %s\n", bad[i]), harness_failed++;
+		CHECK_MSG(r == 1 && nwarn == 1 && cfg.nshares == 0, "accepted or misreported: %s", bad[i]);
 	}
 	CHECK_EQ_INT(parse("keel.share=012345678901234567890123456789012345:/x", &cfg), 0);
 }
@@ -117,8 +116,8 @@ TEST(values)
 		"keel.debug=yes", "keel.debug=",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (parse(bad[i], &cfg) != 1 || nwarn != 1)
-			printf("FAIL: values: accepted or misreported: %s\n", bad[i]), harness_failed++;
+		int r = parse(bad[i], &cfg);
+		CHECK_MSG(r == 1 && nwarn == 1, "accepted or misreported: %s", bad[i]);
 	}
 	CHECK_EQ_INT(parse("keel.ip=fd00::2/64,gw=fd00::1,dns=fd00::3,dns=1.1.1.1 keel.debug=0", &cfg), 0);
 	CHECK_EQ_STR(cfg.net, "fd00::2/64,gw=fd00::1,dns=fd00::3,dns=1.1.1.1");

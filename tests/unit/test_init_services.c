@@ -71,8 +71,7 @@ TEST(file_errors)
 		"service a\nexec /a\nenv =x\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (load(bad[i]) != -EINVAL || !err[0])
-			printf("FAIL: file_errors: accepted: %s\n", bad[i]), harness_failed++;
+		CHECK_MSG(load(bad[i]) == -EINVAL && err[0], "accepted: %s", bad[i]);
 	CHECK_EQ_INT(load("service a\nexec /a\nbogus\n"), -EINVAL);
 	CHECK_EQ_STR(err, "line 3: unknown keyword");
 }

@@ -30,10 +30,7 @@ TEST(refused_paths)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (share_path_allowed(bad[i])) {
-			printf("FAIL: refused_paths: %s allowed\n", bad[i]);
-			harness_failed++;
-		}
+		CHECK_MSG(!share_path_allowed(bad[i]), "%s allowed", bad[i]);
 }
 
 TEST(prepare_on_writable_fs)

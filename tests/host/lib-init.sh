@@ -1,4 +1,4 @@
-# tests/host/init_lib.sh: sourced by tests/host/init_*.sh (not executable, so
+# tests/host/lib-init.sh: sourced by tests/host/init_*.sh (not executable, so
 # not a test itself). Runs keel-init as PID 1 of a new PID and mount
 # namespace with a test service table.
 # shellcheck shell=bash

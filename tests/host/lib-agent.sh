@@ -1,4 +1,4 @@
-# tests/host/agent_lib.sh: sourced by the agent host tests (not executable).
+# tests/host/lib-agent.sh: sourced by the agent host tests (not executable).
 # start_agent [ARGS...]: keel-agent on unix sockets in its own mount and
 # network namespace (a stand-in for the VM: its ports, mounts and links are
 # its own). Sets AGENT_PID, CTL, FWD, KC (keelctl command line), RUN, SHARE.

@@ -1,4 +1,4 @@
-# tests/host/bindd_lib.sh: sourced by the keel-bindd host tests (not
+# tests/host/lib-bindd.sh: sourced by the keel-bindd host tests (not
 # executable). Each test runs in its own network namespace (so ports 1-1023
 # are free and net.ipv4.ip_unprivileged_port_start is the default 1024 there),
 # with a temporary group and unprivileged numeric uids that have no passwd
