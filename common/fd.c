@@ -71,6 +71,24 @@ int fd_read_exact(int fd, void *buf, size_t len)
 	return fd_read_exact_until(fd, buf, len, 0);
 }
 
+ssize_t fd_pread_full(int fd, off_t off, void *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap) {
+		n = pread(fd, (char *)buf + len, cap - len, off + (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
 int fd_set_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);

@@ -1,5 +1,6 @@
 /* common/secret.c: see secret.h. */
 #include "secret.h"
+#include "fd.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -9,23 +10,16 @@
 int secret_read_fd(int fd, struct secret *s)
 {
 	uint8_t buf[SECRET_MAX + 1];
-	size_t got = 0;
+	/* One byte more than the maximum tells "too long" from "just fits";
+	 * pread: a shared memfd's offset is left alone. */
+	ssize_t got = fd_pread_full(fd, 0, buf, sizeof(buf));
 
-	/* One byte more than the maximum tells "too long" from "just fits". */
-	while (got < sizeof(buf)) {
-		ssize_t n = pread(fd, buf + got, sizeof(buf) - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < SECRET_MIN || got > SECRET_MAX)
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < SECRET_MIN || (size_t)got > SECRET_MAX)
 		return -EINVAL;
-	memcpy(s->b, buf, got);
-	s->len = got;
+	memcpy(s->b, buf, (size_t)got);
+	s->len = (size_t)got;
 	memset(buf, 0, sizeof(buf));
 	return 0;
 }
