@@ -98,7 +98,10 @@ on_exit "kill $badfwd 2>/dev/null"
 wait_for 10 test -S "$TMP/bad.sock"
 ping_sock() { python3 -c 'import socket,sys
 s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
-s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n"); print(s.recv(4096).decode(errors="replace").split("\r\n")[0])' "$1" 2>&1; }
+try:
+    s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n"); print(s.recv(4096).decode(errors="replace").split("\r\n")[0] or "closed")
+except OSError as e:
+    print("closed: %s" % e)' "$1" 2>&1; }
 out=$(ping_sock "$TMP/bad.sock")
 check "forward: a stream with a wrong secret does not reach dockerd ($out)" \
 	bash -c '[[ "$1" != *200* ]] && grep -q "not authenticated" "$2"' _ "$out" "$TMP/bad-fwd.log"
