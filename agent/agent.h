@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "list.h"
 #include "ports.h"
+#include "secret.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -36,6 +37,9 @@ struct agent_config {
 	unsigned idle_timeout_ms;        /* a control connection with nothing to do */
 	uint64_t time_threshold_ms;
 	bool debug;
+	/* The per-boot secret every host stream must open with (auth.c); len
+	 * 0: none (then vsock streams are all refused). */
+	struct secret secret;
 };
 
 struct agent;
@@ -134,9 +138,19 @@ int listen_unix(const char *path, int *out);
 int listen_vsock(unsigned port, int *out);
 int agent_listen(struct agent *a);
 
+/* auth.c: the first frame of a host stream */
+/* Whether a stream accepted on vsock (or on a unix listener) must open with
+ * an Auth frame. */
+bool auth_needed(const struct agent *a, bool vsock);
+#define AUTH_FRAME_MAX 256u              /* an Auth frame: 2 + SECRET_MAX bytes */
+/* 0 when body is an Auth frame with the agent's secret, else -EACCES. */
+int auth_check(const struct agent *a, const uint8_t *body, uint32_t len);
+
 /* control.c */
 struct ctl_conn;
-void ctl_accept(struct agent *a, int fd);
+/* need_auth: the first frame must be an Auth (auth.c), within
+ * read_timeout_ms of the accept. */
+void ctl_accept(struct agent *a, int fd, bool need_auth);
 void ctl_sweep(struct agent *a, uint64_t now);
 void ctl_free(struct ctl_conn *c);
 void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_entry *e);
@@ -149,7 +163,7 @@ bool ctl_defer_current(struct agent *a, uint64_t id);
 /* forward.c */
 struct fwd_conn;
 /* A forward-port connection (the host's): over the host budget it is closed. */
-void fwd_accept(struct agent *a, int fd);
+void fwd_accept(struct agent *a, int fd, bool need_auth);
 void fwd_sweep(struct agent *a, uint64_t now);
 void fwd_free(struct fwd_conn *f);
 /* A bind stream: dial host, send hdr, then relay with guest_fd (an accepted

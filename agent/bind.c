@@ -39,6 +39,7 @@ struct bind {
 	char address[INET6_ADDRSTRLEN];
 	unsigned port, host_port;
 	char host_target[TARGET_MAX];
+	struct secret token;      /* BindRequest.token, sent in every BindConnect */
 	uint64_t connections, failures;
 	struct ctl_conn *owner;
 	struct sockaddr_storage local;   /* what lis is bound to */
@@ -158,6 +159,8 @@ static size_t connect_header(const struct bind *b, const struct sockaddr_storage
 	m.bind_id = b->id;
 	m.transport = b->udp ? KEEL__TRANSPORT__TRANSPORT_UDP : KEEL__TRANSPORT__TRANSPORT_TCP;
 	m.peer = text;
+	m.token.data = (uint8_t *)b->token.b;
+	m.token.len = b->token.len;
 	n = protobuf_c_message_get_packed_size(&m.base);
 	if (n + FRAME_HDR > cap)
 		return 0;
@@ -353,6 +356,12 @@ static int check_request(struct agent *a, const Keel__BindRequest *rq, char *err
 		snprintf(err, errlen, "port must be 1..65535 and host_port nonzero");
 		return -EINVAL;
 	}
+	/* The host tells its streams from forged ones by this token (a guest
+	 * process or another VM can connect to the host's port too). */
+	if (rq->token.len < SECRET_MIN || rq->token.len > SECRET_MAX) {
+		snprintf(err, errlen, "token must be %u..%u bytes", SECRET_MIN, SECRET_MAX);
+		return -EINVAL;
+	}
 	if (strlen(rq->host_target) >= TARGET_MAX || strlen(addr) >= INET6_ADDRSTRLEN) {
 		snprintf(err, errlen, "address or host_target too long");
 		return -EINVAL;
@@ -409,6 +418,8 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 	b->port = rq->port;
 	b->host_port = rq->host_port;
 	snprintf(b->host_target, sizeof(b->host_target), "%s", rq->host_target);
+	memcpy(b->token.b, rq->token.data, rq->token.len);
+	b->token.len = rq->token.len;
 	b->owner = a->current;
 	if (sockaddr_from_ip(b->address, b->port, &b->local, &b->local_len) < 0) {
 		snprintf(err, errlen, "address %s is not a numeric IPv4 or IPv6 address", b->address);

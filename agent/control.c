@@ -27,6 +27,8 @@ struct ctl_conn {
 	size_t out_off, out_len, out_cap;
 	uint64_t active_ms, partial_ms, closing_ms, stall_ms;
 	bool closing, eof, dead, watching;
+	bool need_auth;                /* the next frame must be the Auth */
+	uint64_t auth_deadline_ms;     /* ... and complete by then */
 	uint64_t watch_id;
 	uint64_t waits[HEALTH_WAIT_MAX];
 	unsigned nwaits;
@@ -201,6 +203,33 @@ static void handle_frame(struct agent *a, struct ctl_conn *c, const uint8_t *bod
 	arena_free(&ar);
 }
 
+static void refuse(struct ctl_conn *c, int code, const char *why)
+{
+	Keel__Response resp = KEEL__RESPONSE__INIT;
+	Keel__Error err = KEEL__ERROR__INIT;
+
+	err.code = code;
+	err.message = (char *)why;
+	resp.error = &err;
+	queue_response(c, &resp);
+	start_closing(c);
+}
+
+/* The stream's first frame: the Auth. No reply when it is right (the
+ * client's first request is already behind it); else EACCES and close. */
+static bool authenticate(struct agent *a, struct ctl_conn *c, const uint8_t *body, uint32_t len)
+{
+	if (auth_check(a, body, len) < 0) {
+		log_debug("control: not authenticated, closing");
+		refuse(c, EACCES, a->cfg.secret.len ? "not authenticated" :
+		       "not authenticated (the agent has no secret)");
+		return false;
+	}
+	c->need_auth = false;
+	c->rd.max = a->cfg.max_frame;
+	return true;
+}
+
 static void process(struct agent *a, struct ctl_conn *c)
 {
 	const uint8_t *body;
@@ -212,16 +241,15 @@ static void process(struct agent *a, struct ctl_conn *c)
 		if (r == 0)
 			break;
 		if (r < 0) {
-			Keel__Response resp = KEEL__RESPONSE__INIT;
-			Keel__Error err = KEEL__ERROR__INIT;
-			err.code = EMSGSIZE;
-			err.message = (char *)"frame too large";
-			resp.error = &err;
-			queue_response(c, &resp);
-			start_closing(c);
+			refuse(c, EMSGSIZE, "frame too large");
 			break;
 		}
 		c->active_ms = mono_ms();
+		if (c->need_auth) {
+			if (!authenticate(a, c, body, len))
+				break;
+			continue;
+		}
 		handle_frame(a, c, body, len);
 	}
 	if (!c->dead && frame_reader_partial(&c->rd)) {
@@ -267,7 +295,7 @@ static void on_ctl(struct agent *a, struct ev *e, uint32_t events)
 	update(a, c);
 }
 
-void ctl_accept(struct agent *a, int fd)
+void ctl_accept(struct agent *a, int fd, bool need_auth)
 {
 	struct ctl_conn *c = calloc(1, sizeof(*c));
 
@@ -275,10 +303,13 @@ void ctl_accept(struct agent *a, int fd)
 		close(fd);
 		return;
 	}
-	frame_reader_init(&c->rd, a->cfg.max_frame);
+	/* Until it has authenticated, a peer gets a small frame buffer only. */
+	frame_reader_init(&c->rd, need_auth ? AUTH_FRAME_MAX : a->cfg.max_frame);
 	c->ev.fd = fd;
 	c->ev.fn = on_ctl;
 	c->active_ms = mono_ms();
+	c->need_auth = need_auth;
+	c->auth_deadline_ms = c->active_ms + a->cfg.read_timeout_ms;
 	if (ev_add(a, &c->ev, EPOLLIN) < 0) {
 		close(fd);
 		ctl_free(c);
@@ -295,7 +326,10 @@ void ctl_sweep(struct agent *a, uint64_t now)
 	list_each(&a->ctl, it, nx) {
 		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
 		bool busy = c->watching || c->nwaits > 0 || bind_owned_by(a, c);
+		/* need_auth: a total deadline, not one per read: a peer trickling
+		 * a byte at a time cannot hold the slot. */
 		if ((c->closing && now - c->closing_ms >= CLOSING_GRACE_MS) ||
+		    (c->need_auth && now >= c->auth_deadline_ms) ||
 		    (c->partial_ms && now - c->partial_ms >= a->cfg.read_timeout_ms) ||
 		    (c->stall_ms && now - c->stall_ms >= a->cfg.idle_timeout_ms) ||
 		    (!busy && !c->partial_ms && pending(c) == 0 &&

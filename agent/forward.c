@@ -54,6 +54,7 @@ struct fwd_conn {
 	bool udp, dead;
 	bool outbound;            /* a bind stream: we dialled cli, tgt is the guest's */
 	bool proxy;               /* fwd_proxy: no request, no response, just bytes */
+	bool need_auth;           /* the host's: an Auth frame comes first */
 	uint64_t bind_id;         /* outbound: whose failures to count */
 	uint8_t hdr[HDR_MAX];     /* outbound: sent once cli is connected */
 	size_t hdr_len;
@@ -108,7 +109,7 @@ static void respond(struct fwd_conn *f, int err)
 
 	r.ok = err == 0;
 	r.code = err;
-	r.error = err ? strerror(err) : (char *)"";
+	r.error = f->need_auth ? (char *)"not authenticated" : err ? strerror(err) : (char *)"";
 	n = protobuf_c_message_get_packed_size(&r.base);
 	if (n > sizeof(buf) - FRAME_HDR)
 		return;
@@ -239,19 +240,32 @@ static void read_request(struct agent *a, struct fwd_conn *f)
 {
 	const uint8_t *body;
 	uint32_t len;
-	ssize_t n = frame_reader_fill(&f->rd, f->cli.fd, true);
+	ssize_t n;
 	Keel__ForwardRequest *rq;
 
-	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EMSGSIZE)) {
-		fwd_close(a, f);
-		return;
-	}
-	n = frame_reader_next(&f->rd, &body, &len);
-	if (n == 0)
-		return;
-	if (n < 0) {
-		fail(a, f, EMSGSIZE);
-		return;
+	/* The Auth frame first when it is needed, then the request: both may
+	 * have arrived together (exact reads take one frame at a time). */
+	for (;;) {
+		n = frame_reader_fill(&f->rd, f->cli.fd, true);
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -EMSGSIZE)) {
+			fwd_close(a, f);
+			return;
+		}
+		n = frame_reader_next(&f->rd, &body, &len);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			fail(a, f, EMSGSIZE);
+			return;
+		}
+		if (!f->need_auth)
+			break;
+		if (auth_check(a, body, len) < 0) {
+			log_debug("forward: not authenticated, closing");
+			fail(a, f, EACCES);
+			return;
+		}
+		f->need_auth = false;
 	}
 	rq = keel__forward_request__unpack(NULL, len, body);
 	if (!rq) {
@@ -525,7 +539,7 @@ int fwd_proxy(struct agent *a, int client_fd, const struct fwd_proxy *p)
 
 /* The host's streams never idle out: `docker logs -f` or `docker attach`
  * may carry nothing for hours, and the host budget is the host's own. */
-void fwd_accept(struct agent *a, int fd)
+void fwd_accept(struct agent *a, int fd, bool need_auth)
 {
 	struct fwd_conn *f;
 
@@ -534,6 +548,7 @@ void fwd_accept(struct agent *a, int fd)
 		return;
 	}
 	frame_reader_init(&f->rd, FWD_REQ_MAX);
+	f->need_auth = need_auth;
 	if (ev_add(a, &f->cli, EPOLLIN) < 0) {
 		close(fd);
 		fwd_discard(a, f);

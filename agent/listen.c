@@ -72,6 +72,7 @@ static void on_accept(struct agent *a, struct ev *e, uint32_t events)
 {
 	struct listener *l = (struct listener *)e;   /* ev is its first member */
 	bool fwd = l == &a->lis[1] || l == &a->lis[3];
+	bool auth = auth_needed(a, l == &a->lis[0] || l == &a->lis[1]);
 	int i;
 
 	(void)events;
@@ -85,9 +86,9 @@ static void on_accept(struct agent *a, struct ev *e, uint32_t events)
 			continue;
 		}
 		if (fwd)
-			fwd_accept(a, fd);   /* closes it past the host budget */
+			fwd_accept(a, fd, auth);   /* closes it past the host budget */
 		else
-			ctl_accept(a, fd);
+			ctl_accept(a, fd, auth);
 	}
 }
 

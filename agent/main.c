@@ -22,11 +22,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STR_(x) #x
+#define DECIMAL(x) STR_(x)
+
 static const char usage[] =
 "usage: keel-agent [options]\n"
 "  --vsock / --no-vsock      listen on AF_VSOCK (default: on)\n"
-"  --control-port N          vsock control port (1024)\n"
-"  --forward-port N          vsock forward port (1025)\n"
+"  --control-port N          vsock control port (" DECIMAL(KEEL_CONTROL_PORT) ")\n"
+"  --forward-port N          vsock forward port (" DECIMAL(KEEL_FORWARD_PORT) ")\n"
+"  --secret-file PATH        the host's secret; every host stream opens with it\n"
+"                            (default: the fd in KEEL_SECRET_FD, which init passes)\n"
 "  --allow-any-cid           accept vsock peers other than the host (CID 2)\n"
 "  --control-uds PATH        also listen for control on a unix socket\n"
 "  --forward-uds PATH        also listen for forwards on a unix socket\n"
@@ -50,12 +55,13 @@ static const char usage[] =
 "  --idle-timeout MS         idle control connections are closed (300000)\n"
 "  --time-threshold MS       SyncTime steps the clock above this drift (100)\n"
 "  --debug\n"
+"vsock streams are refused without a secret; unix ones need it when one is set.\n"
 "Readiness: with KEEL_READY_FD set, \"READY\\n\" is written to that fd once\n"
 "the listeners are up.\n";
 
 enum { O_VSOCK = 256, O_NO_VSOCK, O_CPORT, O_FPORT, O_ANYCID, O_CUDS, O_FUDS, O_HUDS, O_HADDR, O_DADDR, O_RUN, O_DOCKER,
        O_CTRD, O_VARLIB, O_INIT, O_NET, O_MAXF, O_MAXC, O_MAXFW, O_MAXG, O_MAXGP, O_GITO, O_DRATE, O_RTO, O_ITO,
-       O_THR, O_DEBUG, O_HELP };
+       O_THR, O_DEBUG, O_SECRET, O_HELP };
 
 static const struct option opts[] = {
 	{ "vsock", no_argument, 0, O_VSOCK }, { "no-vsock", no_argument, 0, O_NO_VSOCK },
@@ -84,6 +90,7 @@ static const struct option opts[] = {
 	{ "idle-timeout", required_argument, 0, O_ITO },
 	{ "time-threshold", required_argument, 0, O_THR },
 	{ "debug", no_argument, 0, O_DEBUG },
+	{ "secret-file", required_argument, 0, O_SECRET },
 	{ "help", no_argument, 0, O_HELP },
 	{ 0, 0, 0, 0 }
 };
@@ -97,13 +104,15 @@ static bool num(const char *s, unsigned long long lo, unsigned long long hi, uns
 	return !errno && *s && !*end && *v >= lo && *v <= hi;
 }
 
+static const char *secret_file;
+
 static int parse_args(int argc, char **argv, struct agent_config *c)
 {
 	unsigned long long v;
 	int o;
 
 	*c = (struct agent_config){
-		.vsock = true, .control_port = 1024, .forward_port = 1025,
+		.vsock = true, .control_port = KEEL_CONTROL_PORT, .forward_port = KEEL_FORWARD_PORT,
 		.run_dir = "/run/keel", .docker_sock = "/run/docker.sock",
 		.containerd_sock = "/run/containerd/containerd.sock", .var_lib = "/var/lib",
 		.init_pid = 1,
@@ -142,6 +151,7 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case O_ITO: ok = num(optarg, 10, 86400000, &v); c->idle_timeout_ms = (unsigned)v; break;
 		case O_THR: ok = num(optarg, 0, 86400000, &v); c->time_threshold_ms = v; break;
 		case O_DEBUG: c->debug = true; break;
+		case O_SECRET: secret_file = optarg; break;
 		case O_HELP: fputs(usage, stdout); exit(0);
 		default: ok = false; break;
 		}
@@ -310,6 +320,32 @@ static void tell_ready(void)
 	unsetenv("KEEL_READY_FD");
 }
 
+/* --secret-file, else the fd init passes (KEEL_SECRET_FD, read and closed
+ * at once: a restarted agent gets a new one). 0, or -errno when the file
+ * given cannot be used. */
+static int load_secret(struct agent_config *c)
+{
+	const char *s = getenv("KEEL_SECRET_FD");
+	unsigned long long fd;
+	int e;
+
+	if (secret_file) {
+		if ((e = secret_read_file(secret_file, &c->secret)) < 0)
+			log_err("--secret-file %s: %s", secret_file,
+				e == -EINVAL ? "not 16 to 64 bytes" : strerror(-e));
+		return e;
+	}
+	if (s && num(s, 3, 65535, &fd)) {
+		if ((e = secret_read_fd((int)fd, &c->secret)) < 0)
+			log_err("KEEL_SECRET_FD=%s: %s", s, strerror(-e));
+		close((int)fd);
+	}
+	unsetenv("KEEL_SECRET_FD");
+	if (!c->secret.len && c->vsock)
+		log_warn("no secret: every host stream on vsock is refused");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct agent a;
@@ -318,6 +354,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &a.cfg) < 0)
 		return 2;
 	log_init("keel-agent", a.cfg.debug);
+	if (load_secret(&a.cfg) < 0)
+		return 1;
 	/* A fixed threshold: big frame buffers are mmapped and given back on
 	 * free, instead of glibc raising it and keeping them in the heap. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);

@@ -1,6 +1,9 @@
 #include "fd.h"
+#include "clock.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,14 +24,37 @@ int fd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int fd_read_exact(int fd, void *buf, size_t len)
+/* Until fd is readable, or -ETIMEDOUT once deadline_ms (mono_ms) passed. */
+static int wait_readable(int fd, uint64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = mono_ms();
+		int r;
+
+		if (now >= deadline_ms)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, deadline_ms - now > INT_MAX ? INT_MAX : (int)(deadline_ms - now));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int fd_read_exact_until(int fd, void *buf, size_t len, uint64_t deadline_ms)
 {
 	char *p = buf;
+	int e;
 
 	while (len > 0) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n;
+
+		if (deadline_ms && (e = wait_readable(fd, deadline_ms)) < 0)
+			return e;
+		n = read(fd, p, len);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (deadline_ms && errno == EAGAIN))
 				continue;
 			return -errno;
 		}
@@ -38,6 +64,29 @@ int fd_read_exact(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int fd_read_exact(int fd, void *buf, size_t len)
+{
+	return fd_read_exact_until(fd, buf, len, 0);
+}
+
+ssize_t fd_pread_full(int fd, off_t off, void *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap) {
+		n = pread(fd, (char *)buf + len, cap - len, off + (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
 }
 
 int fd_set_nonblock(int fd, bool on)

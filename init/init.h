@@ -26,6 +26,8 @@ struct init_ctx {
 	const char *cmdline_file;  /* NULL: /proc/cmdline */
 	const char *services_file; /* NULL: the built-in table */
 	const char *blkid_path;    /* the data disk's signature probe */
+	const char *fwcfg_root;    /* fw_cfg's sysfs directory (--fw-cfg DIR in tests) */
+	int secret_fd;             /* the host's secret (host_secret.c); -1: none */
 	char run_dir[PATH_BUF], data_dir[PATH_BUF];
 	char status_path[PATH_BUF + 16], log_dir[PATH_BUF + 16], timeline_path[PATH_BUF + 16];
 	uint64_t boot_ms;
@@ -47,6 +49,8 @@ struct init_ctx {
 /* data_step.c: storage_setup in a child; the loop reads its outcome. */
 void data_step_start(struct init_ctx *c);
 void data_step_finish(struct init_ctx *c);
+/* host_secret.c: read the secret from fw_cfg once (into secret_fd). */
+void host_secret_load(struct init_ctx *c);
 /* boot.c */
 void boot_mounts(const struct init_ctx *c);
 void boot_identity(const struct init_ctx *c);

@@ -3,7 +3,7 @@
  *
  *   keel-init                         production, as the kernel's init
  *   keel-init --test [--cmdline FILE] [--services FILE] [--run-dir DIR]
- *             [--data-dir DIR] [--blkid PATH]
+ *             [--data-dir DIR] [--blkid PATH] [--fw-cfg DIR]
  *                                     PID 1 of a PID namespace on a host
  *
  * --cmdline implies --test: the real command line only comes from /proc.
@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "eci.h"
 #include "fd.h"
+#include "fwcfg.h"
 #include "log.h"
 #include "spawn.h"
 #include "timeline.h"
@@ -48,7 +49,7 @@ static __attribute__((noreturn)) void usage_exit(const char *why, const char *ar
 
 	printable_copy(shown, sizeof(shown), arg ? arg : "");
 	fprintf(stderr, "keel-init: %s%s%s%s\nusage: keel-init [--test] [--cmdline FILE] "
-		"[--services FILE] [--run-dir DIR] [--data-dir DIR] [--blkid PATH]\n", why,
+		"[--services FILE] [--run-dir DIR] [--data-dir DIR] [--blkid PATH] [--fw-cfg DIR]\n", why,
 		arg ? " '" : "", shown, arg ? "'" : "");
 	exit(2);
 }
@@ -85,6 +86,8 @@ static const char **value_slot(struct init_ctx *c, struct args *a, const char *o
 		return &a->data_dir;
 	if (!strcmp(opt, "--blkid"))
 		return &c->blkid_path;
+	if (!strcmp(opt, "--fw-cfg"))
+		return &c->fwcfg_root;
 	return NULL;
 }
 
@@ -125,6 +128,7 @@ static void parse_args(struct init_ctx *c, int argc, char **argv, bool pid1)
 	int i;
 
 	c->blkid_path = BLKID_PATH_DEFAULT;
+	c->fwcfg_root = FWCFG_ROOT_DEFAULT;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--test"))
 			c->test_mode = true;
@@ -219,6 +223,7 @@ static void setup_services(struct init_ctx *c)
 		log_err("service table: %s; running no services", err);
 	services_init(&c->sup, defs, n, c->epfd, c->log_dir, c->cfg.net,
 		      c->data.kind != DATA_ERROR, c->data.error);
+	c->sup.secret_fd = c->secret_fd;
 	c->sup.data_pending = c->data.kind == DATA_PENDING;
 }
 
@@ -249,6 +254,7 @@ int main(int argc, char **argv)
 	boot_mounts(c);
 	timeline_mark("mounts");
 	set_own_oom();             /* needs /proc */
+	host_secret_load(c);       /* needs /sys */
 	boot_container_cgroup(c);
 	read_cmdline(c);
 	boot_identity(c);

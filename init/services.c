@@ -73,6 +73,7 @@ int services_init(struct supervisor *s, const struct service_def *defs, size_t n
 	s->epfd = epfd;
 	s->log_dir = log_dir;
 	s->net_spec = net_spec ? net_spec : "";
+	s->secret_fd = -1;
 	s->data_ok = data_ok;
 	s->data_reason = data_reason ? data_reason : "";
 	s->changed = true;
@@ -133,7 +134,7 @@ static void build_argv(const struct supervisor *s, const struct service_def *d,
 	argv[n] = NULL;
 }
 
-static void build_env(const struct service_def *d, const char **envp)
+static void build_env(const struct supervisor *s, const struct service_def *d, const char **envp)
 {
 	size_t n = 0, i;
 	bool have_path = false;
@@ -146,6 +147,8 @@ static void build_env(const struct service_def *d, const char **envp)
 		envp[n++] = DEFAULT_PATH;
 	if (d->ready == READY_NOTIFY)
 		envp[n++] = "KEEL_READY_FD=3";
+	if (d->pass_secret && s->secret_fd >= 0)
+		envp[n++] = "KEEL_SECRET_FD=4";
 	envp[n] = NULL;
 }
 
@@ -160,7 +163,7 @@ static void schedule_restart(struct supervisor *s, struct svc *v, uint64_t now);
 static void start_svc(struct supervisor *s, struct svc *v, uint64_t now)
 {
 	const struct service_def *d = v->def;
-	const char *argv[SERVICE_ARGV_MAX + 3], *envp[SERVICE_ENV_MAX + 3];
+	const char *argv[SERVICE_ARGV_MAX + 3], *envp[SERVICE_ENV_MAX + 4];
 	char why[160], mark[TIMELINE_NAME_MAX];
 	int out[2] = { -1, -1 }, rdy[2] = { -1, -1 }, r;
 	struct spawn_opts o;
@@ -173,7 +176,7 @@ static void start_svc(struct supervisor *s, struct svc *v, uint64_t now)
 		return;
 	}
 	build_argv(s, d, argv);
-	build_env(d, envp);
+	build_env(s, d, envp);
 	if (pipe2(out, O_CLOEXEC) < 0 ||
 	    (d->ready == READY_NOTIFY && pipe2(rdy, O_CLOEXEC) < 0)) {
 		r = -errno;
@@ -184,6 +187,7 @@ static void start_svc(struct supervisor *s, struct svc *v, uint64_t now)
 		fd_set_nonblock(rdy[0], true);
 	o = (struct spawn_opts){ .argv = argv, .envp = envp, .out_fd = out[1],
 				 .ready_fd = rdy[1], .set_oom = true,
+				 .pass_fd = d->pass_secret ? s->secret_fd : -1,
 				 .oom_score_adj = d->oom_score_adj };
 	r = spawn(&o, &pid);
 	fd_close(&out[1]);

@@ -32,6 +32,7 @@ struct service_def {
 	const char *after;             /* waits for this service's readiness */
 	bool needs_data;               /* needs /var/lib (the data disk) */
 	bool pass_net;                 /* gets --net SPEC when keel.ip is set */
+	bool pass_secret;              /* gets the host's secret as fd 4 (KEEL_SECRET_FD=4) */
 	unsigned grace_ms;             /* SIGTERM..SIGKILL at shutdown */
 	int oom_score_adj;
 	unsigned backoff_min_ms, backoff_max_ms;
@@ -94,6 +95,7 @@ struct supervisor {
 	int epfd;
 	const char *log_dir;           /* NULL: console only */
 	const char *net_spec;          /* keel.ip or "" */
+	int secret_fd;                 /* the host's secret (a sealed memfd); -1: none */
 	bool data_ok;
 	bool data_pending;             /* the data step runs: needs_data services wait */
 	const char *data_reason;

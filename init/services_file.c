@@ -134,6 +134,8 @@ static int key_value(struct parse *p, char **w, size_t nw)
 		return d->needs_data = true, 0;
 	if (!strcmp(w[0], "net") && nw == 1)
 		return d->pass_net = true, 0;
+	if (!strcmp(w[0], "secret") && nw == 1)
+		return d->pass_secret = true, 0;
 	if (!strcmp(w[0], "grace")) {
 		if (nw != 2 || !parse_uint(w[1], 600000, &d->grace_ms))
 			return fail(p, "expected: grace MS (<= 600000)");

@@ -40,7 +40,7 @@ static const char *const dockerd_argv[] = {
 const struct service_def builtin_services[] = {
 	{
 		.name = "agent", .argv = agent_argv,
-		.ready = READY_NOTIFY, .pass_net = true,
+		.ready = READY_NOTIFY, .pass_net = true, .pass_secret = true,
 		.grace_ms = 2000, .oom_score_adj = -999, DEFAULT_RESTART,
 	},
 	{

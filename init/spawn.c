@@ -63,7 +63,7 @@ static void write_oom(int adj)
 static void child_setup(const struct spawn_opts *o, int errfd)
 {
 	sigset_t none;
-	int out = -1, ready = -1, null, moved;
+	int out = -1, ready = -1, pass = -1, null, moved;
 
 	signals_reset_default();
 	sigemptyset(&none);
@@ -78,6 +78,8 @@ static void child_setup(const struct spawn_opts *o, int errfd)
 		child_fail(errfd, errno);
 	if (o->ready_fd >= 0 && (ready = fcntl(o->ready_fd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
 		child_fail(errfd, errno);
+	if (o->pass_fd >= 0 && (pass = fcntl(o->pass_fd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
+		child_fail(errfd, errno);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		child_fail(errfd, errno);
@@ -86,7 +88,11 @@ static void child_setup(const struct spawn_opts *o, int errfd)
 		child_fail(errfd, errno);
 	if (ready >= 0 && dup2(ready, SPAWN_READY_FD) < 0)
 		child_fail(errfd, errno);
-	close_from_except(ready >= 0 ? SPAWN_READY_FD + 1 : 3, errfd);
+	if (pass >= 0 && dup2(pass, SPAWN_PASS_FD) < 0)
+		child_fail(errfd, errno);
+	if (pass >= 0 && ready < 0)
+		close(SPAWN_READY_FD);
+	close_from_except(pass >= 0 ? SPAWN_PASS_FD + 1 : ready >= 0 ? SPAWN_READY_FD + 1 : 3, errfd);
 	if (o->set_oom)
 		write_oom(o->oom_score_adj);
 	execve(o->argv[0], (char *const *)o->argv, (char *const *)o->envp);

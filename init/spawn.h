@@ -1,6 +1,6 @@
 /* init/spawn.h: fork+exec with a clean child: empty signal mask, default
  * dispositions, its own session, only fds 0-2 (plus an optional readiness fd
- * as fd 3). Exec failure comes back to the parent through a CLOEXEC pipe,
+ * as fd 3 and an optional passed fd as fd 4). Exec failure comes back to the parent through a CLOEXEC pipe,
  * the way musl's posix_spawn reports it. */
 #ifndef KEEL_INIT_SPAWN_H
 #define KEEL_INIT_SPAWN_H
@@ -8,12 +8,14 @@
 #include <sys/types.h>
 
 #define SPAWN_READY_FD 3
+#define SPAWN_PASS_FD 4
 
 struct spawn_opts {
 	const char *const *argv;   /* argv[0] is an absolute path */
 	const char *const *envp;   /* the whole environment */
 	int out_fd;                /* stdout and stderr; -1 for /dev/null */
 	int ready_fd;              /* becomes fd 3 in the child; -1 for none */
+	int pass_fd;               /* becomes fd 4 in the child; -1 for none */
 	bool set_oom;              /* write oom_score_adj before exec */
 	int oom_score_adj;
 };

@@ -1,6 +1,7 @@
 /* init/storage.c: see storage.h. */
 #include "storage.h"
 #include "shares.h"
+#include "fd.h"
 #include "spawn.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -104,25 +105,6 @@ static int wait_for_device(const char *dev)
 	}
 }
 
-/* Up to cap bytes at off (fewer at the end of the disk); count or -errno. */
-static ssize_t read_at(int fd, off_t off, unsigned char *buf, size_t cap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < cap) {
-		n = pread(fd, buf + len, cap - len, off + (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
-
 struct disk_probe {
 	enum disk_content head;     /* the first 64 KiB */
 	uint64_t ext4_backup;       /* block of an ext4 backup superblock, 0: none */
@@ -138,7 +120,7 @@ static int find_ext4_backup(int fd, uint64_t *block)
 
 	*block = 0;
 	for (log = 0; log <= 2; log++) {
-		n = read_at(fd, (off_t)(ext4_backup_block(log) << (10 + log)), sb, sizeof(sb));
+		n = fd_pread_full(fd, (off_t)(ext4_backup_block(log) << (10 + log)), sb, sizeof(sb));
 		if (n < 0)
 			return (int)n;
 		if (ext4_backup_valid(sb, (size_t)n, log)) {
@@ -157,7 +139,7 @@ static int probe(const char *dev, struct disk_probe *p)
 
 	if (fd < 0)
 		return -errno;
-	n = read_at(fd, 0, buf, sizeof(buf));
+	n = fd_pread_full(fd, 0, buf, sizeof(buf));
 	if (n < 0)
 		r = (int)n;
 	else
@@ -178,7 +160,7 @@ static int exit_code(int status)
 static int run_tool(const char *const *argv)
 {
 	struct spawn_opts o = { .argv = argv, .envp = tool_env, .out_fd = STDERR_FILENO,
-				.ready_fd = -1 };
+				.ready_fd = -1, .pass_fd = -1 };
 	int status, r = spawn_wait(&o, &status);
 
 	return r < 0 ? r : exit_code(status);
@@ -188,7 +170,7 @@ static int run_tool(const char *const *argv)
  * returns its exit code, or -errno when it could not run. */
 static int run_capture(const char *const *argv, char *line, size_t cap)
 {
-	struct spawn_opts o = { .argv = argv, .envp = tool_env, .ready_fd = -1 };
+	struct spawn_opts o = { .argv = argv, .envp = tool_env, .ready_fd = -1, .pass_fd = -1 };
 	char chunk[256];
 	size_t len = 0;
 	bool eol = false;

@@ -193,11 +193,11 @@ int frame_write_msg(int fd, const ProtobufCMessage *msg)
 	return e;
 }
 
-int frame_read_blocking(int fd, uint32_t max, uint8_t **body, uint32_t *len)
+int frame_read_until(int fd, uint32_t max, uint64_t deadline_ms, uint8_t **body, uint32_t *len)
 {
 	uint8_t hdr[FRAME_HDR], *b;
 	uint32_t n;
-	int e = fd_read_exact(fd, hdr, sizeof(hdr));
+	int e = fd_read_exact_until(fd, hdr, sizeof(hdr), deadline_ms);
 
 	if (e < 0)
 		return e;
@@ -207,7 +207,7 @@ int frame_read_blocking(int fd, uint32_t max, uint8_t **body, uint32_t *len)
 	b = malloc(n ? n : 1);
 	if (!b)
 		return -ENOMEM;
-	e = fd_read_exact(fd, b, n);
+	e = fd_read_exact_until(fd, b, n, deadline_ms);
 	if (e < 0) {
 		free(b);
 		return e;
@@ -215,6 +215,11 @@ int frame_read_blocking(int fd, uint32_t max, uint8_t **body, uint32_t *len)
 	*body = b;
 	*len = n;
 	return 0;
+}
+
+int frame_read_blocking(int fd, uint32_t max, uint8_t **body, uint32_t *len)
+{
+	return frame_read_until(fd, max, 0, body, len);
 }
 
 static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)

@@ -15,8 +15,15 @@
 #include <sys/types.h>
 
 #define KEEL_PROTO_MAJOR 1
-#define KEEL_PROTO_MINOR 0
+#define KEEL_PROTO_MINOR 1
 #define KEEL_VERSION_STRING "0.1.0"
+
+/* The agent's vsock ports. Below 1024: binding them needs
+ * CAP_NET_BIND_SERVICE in the VM's initial user namespace, which no
+ * container has, so none can squat them while the agent is down
+ * (docs/threat-model.md). */
+#define KEEL_CONTROL_PORT 1022
+#define KEEL_FORWARD_PORT 1023
 
 #define FRAME_HDR 4u
 #define FRAME_MAX_DEFAULT (1u << 20)      /* 1 MiB */
@@ -55,6 +62,9 @@ int frame_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *outlen);
  * a new buffer (free()); -EMSGSIZE over max, -EPIPE at EOF. */
 int frame_write_msg(int fd, const ProtobufCMessage *msg);
 int frame_read_blocking(int fd, uint32_t max, uint8_t **body, uint32_t *len);
+/* The same, but the whole frame must arrive by deadline_ms (mono_ms; 0:
+ * none): -ETIMEDOUT otherwise (the first frame of a stream: docs/protocol.md). */
+int frame_read_until(int fd, uint32_t max, uint64_t deadline_ms, uint8_t **body, uint32_t *len);
 
 /* Recover field 1 (varint: Request.id) from an undecodable message, so the
  * error can be addressed to the right call. false when it cannot be found. */

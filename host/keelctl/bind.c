@@ -3,6 +3,7 @@
  * each stream gets a detached thread that reads its BindConnect, dials the
  * host target and relays with fwd.c's machinery. */
 #include "bind.h"
+#include "clock.h"
 #include "exitcodes.h"
 #include "frame.h"
 #include "fwd.h"
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 #define BIND_CONNECT_MAX 1024u       /* a BindConnect is a few dozen bytes */
-#define BIND_CONNECT_WAIT_MS 5000    /* for it to arrive on a new stream */
+#define BIND_CONNECT_WAIT_MS 5000    /* for all of it to arrive on a new stream */
 #define BIND_STREAMS_MAX 1024        /* open streams; more are closed at once */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -45,6 +46,10 @@ struct binder {
 	struct rpc ctl;                  /* ctl.fd < 0 while not bound */
 	atomic_uint_fast64_t id;         /* the agent's id; 0 while not bound */
 	atomic_int streams;
+	/* Every BindConnect must carry it: anyone who can connect to our port
+	 * (a guest process, another VM, another host user on vsock) cannot
+	 * guess it, as they could guess the agent's bind id. Set at start. */
+	struct secret token;
 	bool bound_once;                 /* "bound" the first time, then "rebound" */
 };
 
@@ -176,34 +181,28 @@ static void close_listener(struct binder *b)
 
 /* --- one stream -------------------------------------------------------------- */
 
-static void set_rcvtimeo(int fd, unsigned ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-/* The stream's BindConnect, within BIND_CONNECT_WAIT_MS; must name our
- * bind and transport. */
+/* The stream's BindConnect, all of it within BIND_CONNECT_WAIT_MS (a peer
+ * that trickles bytes cannot hold a thread); it must carry our token and
+ * name our bind and transport. */
 static int read_connect(struct binder *b, int fd, char *peer, size_t plen)
 {
 	Keel__BindConnect *c;
 	uint8_t *body;
 	uint32_t len;
 	uint64_t want = atomic_load(&b->id);
-	int e;
+	int e = frame_read_until(fd, BIND_CONNECT_MAX, mono_ms() + BIND_CONNECT_WAIT_MS, &body, &len);
 
-	set_rcvtimeo(fd, BIND_CONNECT_WAIT_MS);
-	e = frame_read_blocking(fd, BIND_CONNECT_MAX, &body, &len);
-	set_rcvtimeo(fd, 0);
 	if (e < 0)
-		return e == -EAGAIN ? -ETIMEDOUT : e;
+		return e;
 	c = keel__bind_connect__unpack(NULL, len, body);
 	free(body);
 	if (!c)
 		return -EPROTO;
 	snprintf(peer, plen, "%s", *c->peer ? c->peer : "?");
-	e = c->bind_id != want || c->transport != b->s->transport ? -ESRCH : 0;
+	if (!secret_equal(&b->token, c->token.data, c->token.len))
+		e = -EACCES;
+	else if (c->bind_id != want || c->transport != b->s->transport)
+		e = -ESRCH;
 	keel__bind_connect__free_unpacked(c, NULL);
 	return e;
 }
@@ -270,7 +269,8 @@ static void *stream_run(void *arg)
 
 	if (e < 0) {
 		fprintf(stderr, "keelctl: bind %s -> %s: stream refused: %s\n", transport_name(b),
-			b->target, e == -ESRCH ? "not for this bind" : e == -EPROTO ? "bad BindConnect" : strerror(-e));
+			b->target, e == -ESRCH ? "not for this bind" : e == -EPROTO ? "bad BindConnect" :
+			e == -EACCES ? "wrong token" : strerror(-e));
 	} else if ((e = dial_target(b, &tfd)) < 0) {
 		fprintf(stderr, "keelctl: bind %s: guest %s: cannot reach %s: %s\n", transport_name(b),
 			peer, b->target, strerror(-e));
@@ -376,6 +376,8 @@ static int make_bind(struct binder *b, Keel__Response **resp)
 	br.port = b->s->guest_port;
 	br.host_port = b->host_port;
 	br.host_target = b->target;
+	br.token.data = b->token.b;
+	br.token.len = b->token.len;
 	req.body_case = KEEL__REQUEST__BODY_BIND;
 	req.bind = &br;
 	if ((e = rpc_call(&b->ctl, &req, resp)) < 0)
@@ -539,6 +541,11 @@ int cmd_bind_run(const struct target *t, bool json, const struct bind_spec *s)
 	b = (struct binder){ .t = t, .json = json, .s = s, .lfd = -1, .ctl = { .fd = -1 } };
 	if (resolve_target(&b) < 0)
 		return EXIT_USAGE;
+	if ((rc = secret_random(b.token.b, SECRET_LEN)) < 0) {
+		fprintf(stderr, "keelctl: bind: getrandom: %s\n", strerror(-rc));
+		return EXIT_CONNECT;
+	}
+	b.token.len = SECRET_LEN;
 	sfd = fwd_exit_signalfd();
 	if (sfd < 0) {
 		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));

@@ -1,5 +1,7 @@
 #include "conn.h"
 #include "fd.h"
+#include "frame.h"
+#include "keel.pb-c.h"
 #include <errno.h>
 #include <linux/vm_sockets.h>
 #include <stdio.h>
@@ -72,6 +74,19 @@ static int hybrid_handshake(int fd, uint32_t port)
 	return strncmp(line, "OK ", 3) == 0 ? 0 : -ECONNREFUSED;
 }
 
+/* The first frame of the stream; the agent answers only a refusal, which
+ * the caller reads as the reply to what it sends next. */
+static int send_auth(const struct target *t, int fd)
+{
+	Keel__Auth m = KEEL__AUTH__INIT;
+
+	if (!t->secret.len)
+		return 0;
+	m.secret.data = (uint8_t *)t->secret.b;
+	m.secret.len = t->secret.len;
+	return frame_write_msg(fd, &m.base);
+}
+
 int conn_open(const struct target *t, int forward, int *fd)
 {
 	uint32_t port = forward ? t->forward_port : t->control_port;
@@ -94,7 +109,10 @@ int conn_open(const struct target *t, int forward, int *fd)
 		}
 		break;
 	}
-	if (e == 0)
+	if (e == 0) {
 		set_timeouts(*fd, t->timeout_ms);
+		if ((e = send_auth(t, *fd)) < 0)
+			close(*fd);
+	}
 	return e;
 }

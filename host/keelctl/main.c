@@ -24,10 +24,13 @@ static const char usage[] =
 "connection (one of):\n"
 "  --uds PATH            the agent's control unix socket; forwards use\n"
 "                        --forward-uds PATH (default: PATH-forward)\n"
-"  --vsock CID[:PORT]    AF_VSOCK (control port 1024, --forward-port 1025)\n"
+"  --vsock CID[:PORT]    AF_VSOCK (control port 1022, --forward-port 1023)\n"
 "  --hybrid PATH         keel-vsock/Firecracker hybrid socket (CONNECT <port>)\n"
 "  (default: $KEEL_UDS, else --vsock 3)\n"
-"  --forward-port N      agent forward port for --vsock/--hybrid (1025)\n"
+"  --forward-port N      agent forward port for --vsock/--hybrid (1023)\n"
+"  --secret FILE         the VM's per-boot secret, sent first on every stream\n"
+"                        (default: $KEEL_SECRET_FILE, else with --hybrid PATH\n"
+"                        the file 'secret' beside PATH, as run-vm makes it)\n"
 "  --timeout MS          connect and reply timeout (10000)\n"
 "  --json                machine-readable output (one JSON value per line)\n"
 "\n"
@@ -97,10 +100,10 @@ static const struct cmd_help helps[] = {
 	{ "netconfig", "usage: keelctl netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\nConfigures a guest interface (default eth0) through rtnetlink.\n" },
 };
 
-static struct target tgt = { .kind = CONN_VSOCK, .cid = 3, .control_port = 1024,
-			     .forward_port = 1025, .timeout_ms = 10000 };
+static struct target tgt = { .kind = CONN_VSOCK, .cid = 3, .control_port = KEEL_CONTROL_PORT,
+			     .forward_port = KEEL_FORWARD_PORT, .timeout_ms = 10000 };
 static bool json_out;
-static const char *forward_uds;
+static const char *forward_uds, *secret_path;
 
 static int usage_err(const char *msg)
 {
@@ -656,12 +659,35 @@ static int parse_vsock(const char *s)
 	return 0;
 }
 
+/* --secret (or $KEEL_SECRET_FILE) must be readable; without either, with
+ * --hybrid the file 'secret' beside its socket is used when it exists. */
+static int load_secret(void)
+{
+	char path[4096];
+	const char *slash;
+	int e;
+
+	if (!secret_path && tgt.kind == CONN_HYBRID && (slash = strrchr(tgt.path, '/')) &&
+	    snprintf(path, sizeof(path), "%.*s/secret", (int)(slash - tgt.path), tgt.path) <
+		    (int)sizeof(path) && access(path, F_OK) == 0)
+		secret_path = path;
+	if (!secret_path)
+		return 0;
+	if ((e = secret_read_file(secret_path, &tgt.secret)) < 0) {
+		fprintf(stderr, "keelctl: secret %s: %s\n", secret_path,
+			e == -EINVAL ? "not 16 to 64 bytes" : strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long v;
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
+	secret_path = getenv("KEEL_SECRET_FILE");
 	if (getenv("KEEL_UDS")) {
 		tgt.kind = CONN_UDS;
 		tgt.path = getenv("KEEL_UDS");
@@ -688,6 +714,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(o, "--vsock") == 0) {
 			if (parse_vsock(arg) < 0)
 				return usage_err("--vsock CID[:PORT]");
+		} else if (strcmp(o, "--secret") == 0) {
+			secret_path = arg;
 		} else if (strcmp(o, "--forward-uds") == 0) {
 			forward_uds = arg;
 		} else if (strcmp(o, "--forward-port") == 0 && parse_uint(arg, UINT32_MAX, &v)) {
@@ -702,6 +730,8 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage_err("no command");
+	if (load_secret() < 0)
+		return EXIT_USAGE;
 	if (tgt.kind == CONN_UDS &&
 	    snprintf(tgt.forward_path, sizeof(tgt.forward_path), "%s",
 		     forward_uds ? forward_uds : tgt.path) >= (int)sizeof(tgt.forward_path) - 8)

@@ -8,6 +8,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+static bool closed_by_peer(int e)
+{
+	return e == -EPIPE || e == -ECONNRESET;
+}
+
 int rpc_open(struct rpc *r, const struct target *t)
 {
 	memset(r, 0, sizeof(*r));
@@ -51,12 +56,17 @@ int rpc_call(struct rpc *r, Keel__Request *req, Keel__Response **resp)
 
 	req->id = r->next_id++;
 	e = frame_write_msg(r->fd, &req->base);
-	if (e < 0)
+	/* A peer that refused the stream (a wrong secret) has answered and
+	 * closed: its answer is still to be read. */
+	if (e < 0 && !closed_by_peer(e))
 		return e;
 	for (;;) {
 		if ((e = rpc_read(r, &m)) < 0)
 			return e;
-		if (m->kind_case == KEEL__AGENT_MESSAGE__KIND_RESPONSE && m->response->id == req->id) {
+		/* id 0 with an error: the agent could not tell which request it
+		 * answers (a refused Auth, an oversized frame), so it is ours. */
+		if (m->kind_case == KEEL__AGENT_MESSAGE__KIND_RESPONSE &&
+		    (m->response->id == req->id || (m->response->id == 0 && m->response->error))) {
 			*resp = m->response;
 			m->response = NULL;
 			m->kind_case = KEEL__AGENT_MESSAGE__KIND__NOT_SET;
@@ -88,7 +98,7 @@ int forward_open(const struct target *t, Keel__Transport tr, const char *addr,
 	rq.port = port;
 	rq.path = (char *)(path ? path : "");
 	e = frame_write_msg(fd, &rq.base);
-	if (e == 0)
+	if (e == 0 || closed_by_peer(e))
 		e = frame_read_blocking(fd, 4096, &body, &len);
 	if (e < 0) {
 		snprintf(err, errlen, "forward handshake: %s", strerror(-e));

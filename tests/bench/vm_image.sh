@@ -70,7 +70,7 @@ wait_for 30 "$VH" rtt tcp:127.0.0.1 "$HF" 0 2>/dev/null || true
 # --- control round trip vs raw vsock echo: alternate, median of each
 rpc=() raw=()
 for i in 1 2 3; do
-	rpc+=("$("$VB" rpc "$hyb" 1024 "$RTTS")") raw+=("$("$VB" echo "$hyb" 5001 "$RTTS")")
+	rpc+=("$("$VB" rpc "$hyb" 1022 "$RTTS")") raw+=("$("$VB" echo "$hyb" 5001 "$RTTS")")
 done
 rpc_us=$(printf '%s\n' "${rpc[@]}" | median) raw_us=$(printf '%s\n' "${raw[@]}" | median)
 echo "rpc us: ${rpc[*]}; raw vsock echo us: ${raw[*]}"

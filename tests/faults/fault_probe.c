@@ -6,6 +6,10 @@
  *   fault_probe vsock CID PORT           connect (3 s bound): "vsock CID PORT ok" or
  *                                        "vsock CID PORT err ENAME"
  *   fault_probe vsock-bind CID PORT      bind a vsock address (can a guest process be CID 2?)
+ *   fault_probe userns-vsock-bind CID PORT...
+ *                                        in a new user namespace as its root (what a
+ *                                        remapped container's root is): bind each port,
+ *                                        one "userns-vsock-bind CID PORT ok|err E" each
  *   fault_probe local-cid                IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock
  *   fault_probe fds PID...               "fd PID N MAJ:MIN:INO TARGET" per descriptor;
  *                                        for an epoll, "epoll-target PID N MAJ:MIN:INO"
@@ -20,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +156,39 @@ static int cmd_addr(const char *what, int (*op)(int, const struct sockaddr_vm *)
 	}
 	printf("%s %u %u ok\n", what, cid, port);
 	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, text, strlen(text)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* Root of a user namespace of our own: every capability there, none in the
+ * VM's initial one, where CAP_NET_BIND_SERVICE guards vsock ports < 1024. */
+static int cmd_userns_bind(int n, char **ports, const char *cid)
+{
+	char map[64];
+	unsigned uid = getuid(), gid = getgid();
+	int rc = 0;
+
+	if (unshare(CLONE_NEWUSER) < 0) {
+		printf("userns err %s\n", ename(errno));
+		return 1;
+	}
+	snprintf(map, sizeof(map), "0 %u 1\n", uid);
+	write_file("/proc/self/uid_map", map);
+	write_file("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "0 %u 1\n", gid);
+	write_file("/proc/self/gid_map", map);
+	for (int i = 0; i < n; i++)
+		rc |= cmd_addr("userns-vsock-bind", do_bind, cid, ports[i]);
+	return rc;
 }
 
 static int cmd_local_cid(void)
@@ -295,6 +333,8 @@ int main(int argc, char **argv)
 		return cmd_addr("vsock", connect_bounded, argv[2], argv[3]);
 	if (!strcmp(c, "vsock-bind") && argc == 4)
 		return cmd_addr("vsock-bind", do_bind, argv[2], argv[3]);
+	if (!strcmp(c, "userns-vsock-bind") && argc > 3)
+		return cmd_userns_bind(argc - 3, argv + 3, argv[2]);
 	if (!strcmp(c, "local-cid"))
 		return cmd_local_cid();
 	if (!strcmp(c, "fds") && argc > 2)
@@ -304,6 +344,6 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "write-loop") && argc == 3)
 		return cmd_write_loop(argv[2]);
 	fprintf(stderr, "usage: fault_probe vsock-socket | vsock CID PORT | vsock-bind CID PORT |"
-		" local-cid | fds PID... | hog STEP_MB | write-loop FILE\n");
+		" userns-vsock-bind CID PORT... | local-cid | fds PID... | hog STEP_MB | write-loop FILE\n");
 	return 2;
 }

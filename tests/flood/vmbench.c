@@ -3,7 +3,8 @@
  * "OK <n>\n"), for tests/bench/vm_image.sh.
  *
  *   keel-vmbench rpc HYBRID PORT N    median µs of N Version round trips to
- *                                     the agent's control port
+ *                                     the agent's control port (after the Auth
+ *                                     frame with the secret beside HYBRID)
  *   keel-vmbench echo HYBRID PORT N   median µs of N round trips of the same
  *                                     Version frame bytes through a raw vsock
  *                                     echo (the guest's vsock-guest, 5001)
@@ -12,6 +13,9 @@
  * the request frame, read the answer with the same two reads (header, body),
  * so the two figures differ only by what the guest does with the bytes. */
 #include "../progs/rtt.h"
+#include "frame.h"
+#include "keel.pb-c.h"
+#include "secret.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +52,33 @@ static int hybrid_dial(const char *path, unsigned port)
 	return fd;
 }
 
-static int run(const char *path, unsigned port, int rounds)
+/* The stream's Auth frame, with run-vm's STATE/secret beside the socket. */
+static int send_auth(int fd, const char *path)
+{
+	Keel__Auth m = KEEL__AUTH__INIT;
+	struct secret sec;
+	char file[4096];
+	const char *slash = strrchr(path, '/');
+	int e;
+
+	snprintf(file, sizeof(file), "%.*s/secret", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if ((e = secret_read_file(file, &sec)) < 0) {
+		fprintf(stderr, "%s: %s\n", file, strerror(-e));
+		return e;
+	}
+	m.secret.data = sec.b;
+	m.secret.len = sec.len;
+	return frame_write_msg(fd, &m.base);
+}
+
+static int run(const char *path, unsigned port, int rounds, bool auth)
 {
 	uint8_t req[64];
 	size_t n = version_frame(req);
 	int fd = hybrid_dial(path, port);
 	double med;
 
-	if (fd < 0)
+	if (fd < 0 || (auth && send_auth(fd, path) < 0))
 		return 1;
 	med = rtt_median_us(fd, req, n, rounds);
 	close(fd);
@@ -70,7 +93,8 @@ static int run(const char *path, unsigned port, int rounds)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && (!strcmp(argv[1], "rpc") || !strcmp(argv[1], "echo")))
-		return run(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
+		return run(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1,
+			   !strcmp(argv[1], "rpc"));
 	fprintf(stderr, "usage: keel-vmbench rpc|echo HYBRID PORT N\n");
 	return 2;
 }

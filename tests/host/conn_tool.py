@@ -11,10 +11,18 @@ budget and idle tests (tests/host/agent_budget.sh; not a test itself).
                             idle timeout takes them), until killed
   holdunix PATH N           N connections to a unix socket, held until killed
                             (prints "held=N")
-  idle ADDR PORT SECS [EVERY]
+  idle ADDR PORT SECS [EVERY [FIRST]]
                             one connection, silent (or one byte every EVERY s)
                             for at most SECS: prints "closed_after=S" when the
-                            far end closed it, else "open"
+                            far end closed it, else "open" (ADDR "unix": PORT
+                            is a unix socket path; FIRST, hex, is sent first)
+  frames PATH MSG...        on a unix socket, send each MSG as one keel frame
+                            (a protobuf message written as FIELD=vINT,
+                            FIELD=xHEX or FIELD=sTEXT, comma-separated; "-" is
+                            the empty message), then print each frame the far
+                            end sends, decoded the same way (length-delimited
+                            fields as x), one per line, and "closed" at EOF
+                            or "open" after 3 s of silence
   ping ADDR PORT            one connection, b"ping" sent, echoed back: "ok"
   cpu PID                   utime+stime of PID in clock ticks
   serve tcp PORT | udp PORT | unix PATH
@@ -118,8 +126,19 @@ def cmd_holdunix(path, n):
         time.sleep(60)
 
 
-def cmd_idle(addr, port, secs, every="0"):
-    s = socket.create_connection((addr, int(port)), 5)
+def connect(addr, port):
+    """ADDR PORT over TCP, or ("unix", PATH)."""
+    if addr != "unix":
+        return socket.create_connection((addr, int(port)), 5)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(port)
+    return s
+
+
+def cmd_idle(addr, port, secs, every="0", first=""):
+    s = connect(addr, port)
+    s.sendall(bytes.fromhex(first))
     t0, every = time.time(), float(every)
     while time.time() - t0 < float(secs):
         if readable(s, every or 0.05):
@@ -133,6 +152,87 @@ def cmd_idle(addr, port, secs, every="0"):
         elif every:
             s.send(b"\0")
     print("open")
+    return 0
+
+
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7f, n >> 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def pb_encode(spec):
+    out = b""
+    for f in ([] if spec == "-" else spec.split(",")):
+        num, val = f.split("=", 1)
+        if val[0] == "v":
+            out += varint(int(num) << 3) + varint(int(val[1:]))
+        else:
+            data = bytes.fromhex(val[1:]) if val[0] == "x" else val[1:].encode()
+            out += varint(int(num) << 3 | 2) + varint(len(data)) + data
+    return out
+
+
+def get_varint(b, i):
+    n = shift = 0
+    while True:
+        n |= (b[i] & 0x7f) << shift
+        shift += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return n, i
+
+
+def pb_decode(b):
+    i, out = 0, []
+    while i < len(b):
+        tag, i = get_varint(b, i)
+        if tag & 7 == 0:
+            v, i = get_varint(b, i)
+            out.append("%d=v%d" % (tag >> 3, v))
+        elif tag & 7 == 2:
+            n, i = get_varint(b, i)
+            out.append("%d=x%s" % (tag >> 3, b[i:i + n].hex()))
+            i += n
+        else:
+            return ",".join(out + ["?"])
+    return ",".join(out) or "-"
+
+
+def recv_exact(s, n):
+    got = b""
+    while len(got) < n:
+        d = s.recv(n - len(got))
+        if not d:
+            return None
+        got += d
+    return got
+
+
+def cmd_frames(path, *msgs):
+    s = connect("unix", path)
+    for m in msgs:
+        body = pb_encode(m)
+        try:
+            s.sendall(len(body).to_bytes(4, "big") + body)
+        except OSError:
+            break       # the far end refused and closed: read its answer
+    s.settimeout(3)
+    try:
+        while True:
+            hdr = recv_exact(s, 4)
+            body = hdr and recv_exact(s, int.from_bytes(hdr, "big"))
+            if body is None:
+                print("closed")
+                return 0
+            print(pb_decode(body))
+    except socket.timeout:
+        print("open")
+    except OSError:
+        print("closed")
     return 0
 
 
@@ -188,5 +288,6 @@ def cmd_cpu(pid):
 
 if __name__ == "__main__":
     cmds = {"hold": cmd_hold, "holdunix": cmd_holdunix, "idle": cmd_idle, "ping": cmd_ping,
+            "frames": cmd_frames,
             "cpu": cmd_cpu, "serve": cmd_serve}
     sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))

@@ -157,7 +157,7 @@ TEST(spawn_reports)
 	static const char *const ok[] = { "/bin/sh", "-c", "exit 7", NULL };
 	static const char *const missing[] = { "/nonexistent/prog", NULL };
 	static const char *const env[] = { NULL };
-	struct spawn_opts o = { .argv = ok, .envp = env, .out_fd = -1, .ready_fd = -1 };
+	struct spawn_opts o = { .argv = ok, .envp = env, .out_fd = -1, .ready_fd = -1, .pass_fd = -1 };
 	int status = -1;
 	pid_t pid;
 

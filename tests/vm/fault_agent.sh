@@ -8,8 +8,15 @@
 #     default container cannot even make an AF_VSOCK socket (seccomp, EPERM)
 #   - no init/agent fd in dockerd, containerd or a container; dockerd's
 #     signal mask and dispositions are clean
-#   - kill -9 of the agent: init restarts it, a watching keelctl publish
-#     --auto serves the container's port again within 5 s
+#   - the trust boundary (docs/threat-model.md): the per-boot secret is the
+#     user's alone on the host and root's alone in the VM; keelctl without it
+#     is refused on control and forward; another host user cannot reach the
+#     VM's vsock socket
+#   - kill -9 of the agent: at that moment root of a user namespace (what a
+#     remapped container's root is) cannot bind the agent's vsock ports
+#     1022/1023 (EACCES) though it can bind 1024; init restarts the agent, a
+#     watching keelctl publish --auto serves the container's port again
+#     within 5 s
 #   - a container eats memory until the OOM killer acts: init and the agent
 #     live on (oom_score_adj -1000/-999), Health answers within 5 s
 set -uo pipefail
@@ -43,7 +50,7 @@ tool 'for c in 1 3 2; do fault_probe vsock $c 1024; done; fault_probe vsock 2 10
 	fault_probe vsock-bind 2 1024; fault_probe local-cid
 	[ -e /proc/net/vsock ] && echo procnet present || echo procnet absent' > "$TMP/vs-priv" 2>&1
 docker run --rm "$FIMG" /bin/sh -c 'fault_probe vsock-socket; for c in 1 3 2; do fault_probe vsock $c 1024; done
-	fault_probe vsock-bind 2 1024' > "$TMP/vs-default" 2>&1
+	fault_probe vsock-bind 2 1024; fault_probe vsock-bind 4294967295 1022' > "$TMP/vs-default" 2>&1
 sed 's/^/  privileged: /' "$TMP/vs-priv"; sed 's/^/  default: /' "$TMP/vs-default"
 has() { grep -qx "$2" "$TMP/vs-$1"; }
 check "guest CID is 3 (host-assigned)" has priv "local-cid 3"
@@ -62,8 +69,48 @@ check "default container: connect CID 1 fails" grep -qE '^vsock 1 1024 err ' "$T
 check "default container: connect CID 3 fails" grep -qE '^vsock 3 1024 err ' "$TMP/vs-default"
 check "default container: connect CID 2:1024 fails" grep -qE '^vsock 2 1024 err ' "$TMP/vs-default"
 check "default container: cannot bind CID 2" grep -qE '^vsock-bind 2 1024 err ' "$TMP/vs-default"
+check "default container: cannot bind the agent's control port 1022" grep -qE '^vsock-bind 4294967295 1022 err ' "$TMP/vs-default"
 check "the agent still serves the host (keelctl version)" keelctl version
 check "the agent was not restarted by the probes" test "$(vm_pid keel-agent)" = "$agent0"
+
+# --- the per-boot secret ------------------------------------------------------------
+SECRET_FW=/sys/firmware/qemu_fw_cfg/by_name/opt/keel/secret/raw
+check "host: \$state/secret is the user's, mode 600 ($(stat -c '%U %a' "$state/secret"))" \
+	test "$(stat -c '%U %a' "$state/secret")" = "$TEST_USER 600"
+check "guest: fw_cfg opt/keel/secret holds the host's secret (VM root reads it)" \
+	test "$(tool "od -An -tx1 -v $SECRET_FW" | tr -d ' \n')" = "$(od -An -tx1 -v "$state/secret" | tr -d ' \n')"
+check "guest: a default container cannot read it (/sys/firmware masked)" \
+	bash -c '! docker run --rm "$1" /bin/cat "$2" >/dev/null 2>&1' _ "$FIMG" "$SECRET_FW"
+check "guest: not on the kernel command line" \
+	bash -c '[[ "$1" != *secret* ]]' _ "$(tool "cat /proc/cmdline")"
+memfds="init $(tool "ls -l /proc/1/fd" | grep -c keel-secret), agent $(tool "ls -l /proc/$agent0/fd" | grep -c keel-secret)"
+memfds+=", dockerd+containerd $(tool "ls -l /proc/$(vm_pid dockerd)/fd /proc/$(vm_pid containerd)/fd" | grep -c keel-secret)"
+check "guest: init holds it in a memfd, the agent closed its copy, dockerd and containerd have none ($memfds)" \
+	test "$memfds" = "init 1, agent 0, dockerd+containerd 0"
+as_user sh -c "head -c 32 /dev/urandom > '$TMP/wrong'"
+out=$(as_user "$KEELCTL" --hybrid "$state/vsock.sock" --secret "$TMP/wrong" version 2>&1); rc=$?
+check "control: keelctl with a wrong secret is refused (rc $rc: $out)" \
+	bash -c '[ "$1" = 1 ] && [[ "$2" == *"not authenticated"* ]]' _ "$rc" "$out"
+"${AS_USER[@]}" "$KEELCTL" --hybrid "$state/vsock.sock" --secret "$TMP/wrong" \
+	forward-unix "$TMP/bad.sock:/run/docker.sock" > "$TMP/bad-fwd.log" 2>&1 &
+badfwd=$!
+on_exit "kill $badfwd 2>/dev/null"
+wait_for 10 test -S "$TMP/bad.sock"
+ping_sock() { python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+try:
+    s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n"); print(s.recv(4096).decode(errors="replace").split("\r\n")[0] or "closed")
+except OSError as e:
+    print("closed: %s" % e)' "$1" 2>&1; }
+out=$(ping_sock "$TMP/bad.sock")
+check "forward: a stream with a wrong secret does not reach dockerd ($out)" \
+	bash -c '[[ "$1" != *200* ]] && grep -q "not authenticated" "$2"' _ "$out" "$TMP/bad-fwd.log"
+kill "$badfwd" 2>/dev/null; wait "$badfwd" 2>/dev/null
+out=$(ping_sock "$TMP/docker.sock")
+check "forward: with the secret the docker socket answers ($out)" bash -c '[[ "$1" == *200* ]]' _ "$out"
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$KEELCTL" --hybrid "$state/vsock.sock" version 2>&1); rc=$?
+check "another host user cannot reach the VM's vsock socket (rc $rc: $out)" \
+	bash -c '[ "$1" = 3 ]' _ "$rc"
 
 # --- fd and signal hygiene --------------------------------------------------------
 docker run -d --name ctr "$FIMG" /bin/sleep 100000 >/dev/null
@@ -114,8 +161,10 @@ on_exit "kill $pub 2>/dev/null"
 check "publish --auto: the container's port $port answers on the host" wait_for 20 fetch
 # the CLI may see EOF: its request goes through the agent it kills. The
 # clock starts when it returns (the kill has run by then), not before: under
-# TCG on a loaded host the exec itself took seconds.
-docker exec -d tool /bin/kill -9 "$agent0" >/dev/null 2>&1
+# TCG on a loaded host the exec itself took seconds. Right after the kill
+# (init restarts the agent after 100 ms), root of a new user namespace tries
+# the agent's ports and 1024; the answer waits in the tool container.
+docker exec -d tool /bin/sh -c "kill -9 $agent0; fault_probe userns-vsock-bind 4294967295 1022 1023 1024 > /tmp/squat 2>&1" >/dev/null 2>&1
 t0=$(date +%s%3N)
 check "keelctl publish notices the agent went away" wait_for 10 grep -q 'agent went away' "$TMP/publish.log"
 if wait_for 10 fetch; then
@@ -126,6 +175,13 @@ else
 	fail "forward did not come back within 10 s of kill -9: $(tr '\n' '|' < "$TMP/publish.log")"
 fi
 check "keelctl publish is still running" kill -0 "$pub"
+squat=$(tool "cat /tmp/squat" | tr '\n' '|')
+check "agent killed: a user namespace's root cannot bind control port 1022 ($squat)" \
+	bash -c '[[ "$1" == *"userns-vsock-bind 4294967295 1022 err EACCES|"* ]]' _ "$squat"
+check "agent killed: ... nor forward port 1023" \
+	bash -c '[[ "$1" == *"userns-vsock-bind 4294967295 1023 err EACCES|"* ]]' _ "$squat"
+check "agent killed: ... but it can bind 1024 (the old control port could be squatted)" \
+	bash -c '[[ "$1" == *"userns-vsock-bind 4294967295 1024 ok|"* ]]' _ "$squat"
 agent1=$(vm_pid keel-agent)
 check "init restarted the agent (pid $agent0 -> $agent1)" bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$agent1" "$agent0"
 h=$(health_json)
