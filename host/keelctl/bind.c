@@ -531,26 +531,37 @@ static int start(struct binder *b)
 	return e < 0 ? EXIT_CONNECT : e == 1 ? EXIT_AGENT : EXIT_OK;
 }
 
+int bind_serve(const struct target *t, bool json, const struct bind_spec *s, int stop_fd)
+{
+	struct binder *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return EXIT_CONNECT;
+	*b = (struct binder){ .t = t, .json = json, .s = s, .lfd = -1, .ctl = { .fd = -1 } };
+	rc = resolve_target(b) < 0 ? EXIT_USAGE : start(b);
+	if (rc == EXIT_OK) {
+		serve(b, stop_fd);
+		/* Closing the control connection is what drops the bind. */
+		rpc_close(&b->ctl);
+		close_listener(b);
+	}
+	/* Relay threads of this bind may still hold b: it stays (the process
+	 * ends soon after a stop), unless none was ever started. */
+	if (rc != EXIT_OK)
+		free(b);
+	return rc;
+}
+
 int cmd_bind_run(const struct target *t, bool json, const struct bind_spec *s)
 {
-	static struct binder b;
-	int sfd, rc;
+	int sfd = fwd_exit_signalfd(), rc;
 
-	b = (struct binder){ .t = t, .json = json, .s = s, .lfd = -1, .ctl = { .fd = -1 } };
-	if (resolve_target(&b) < 0)
-		return EXIT_USAGE;
-	sfd = fwd_exit_signalfd();
 	if (sfd < 0) {
 		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));
 		return EXIT_CONNECT;
 	}
-	rc = start(&b);
-	if (rc == EXIT_OK) {
-		serve(&b, sfd);
-		/* Closing the control connection is what drops the bind. */
-		rpc_close(&b.ctl);
-		close_listener(&b);
-	}
+	rc = bind_serve(t, json, s, sfd);
 	close(sfd);
 	return rc;
 }

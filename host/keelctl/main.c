@@ -322,7 +322,7 @@ static int cmd_forward(int argc, char **argv)
 {
 	char addr[64] = "127.0.0.1", *spec, *last, *mid;
 	unsigned long hp, gp;
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 
 	if (argc != 2)
 		return usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
@@ -364,7 +364,7 @@ static bool parse_group(const char *s, gid_t *gid)
 
 static int cmd_forward_unix(int argc, char **argv)
 {
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 	struct unix_fwd u = { NULL, NULL, 0600, (gid_t)-1 };
 	char *spec = NULL, *colon, *end;
 
@@ -397,7 +397,7 @@ static int cmd_publish(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
 	bool autom = false;
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--auto") == 0)
