@@ -20,7 +20,7 @@ as_user() { "${AS_USER[@]}" "$@"; }
 
 # What scripts/run-vm reads from its tree.
 _user_top_files=(scripts rootfs/files/etc/subuid rootfs/files/etc/subgid
-	build/bzImage build/keel.img build/keelctl build/keel-vsock build/keel-fsguard
+	build/bzImage build/keel.img build/keelctl build/keel-vsock build/keel-fsguard build/keel-host
 	build/virtiofsd)
 
 _user_stage_top() {
