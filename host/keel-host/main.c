@@ -34,6 +34,7 @@
 
 #define STOP_GRACE_MS 90000u     /* guest power-off before QEMU is quit */
 #define QUIT_GRACE_MS 5000u      /* QMP quit / SIGTERM before SIGKILL */
+#define REBOOTS_MAX 5u           /* VM restarts for a dead helper, then exit */
 
 static const char usage[] =
 "usage: keel-host --state DIR (--hybrid PATH | --vsock CID) [--docker-sock PATH]\n"
@@ -51,6 +52,8 @@ struct daemon {
 	char path[6][4096];
 	int ep, sfd;
 	uint64_t quit_at, kill_at;   /* 0: not due */
+	bool user_stop;              /* SIGTERM: no reboot, exit with QEMU */
+	bool rebooting;
 };
 
 enum { P_STATUS, P_CONSOLE_SOCK, P_CONSOLE_LOG, P_QMP_HOST, P_QMP, P_LOG };
@@ -89,8 +92,9 @@ static void watch(struct daemon *d, int fd)
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Ask the guest to power off: the agent first, ACPI through QMP else. */
-static void request_poweroff(struct daemon *d)
+/* Ask the guest to power off: the agent first, ACPI through QMP else.
+ * true when the agent took it. */
+static bool request_poweroff(struct daemon *d)
 {
 	Keel__Request req = KEEL__REQUEST__INIT;
 	Keel__PowerRequest pw = KEEL__POWER_REQUEST__INIT;
@@ -116,8 +120,10 @@ static void request_poweroff(struct daemon *d)
 			qmp_close(&q);
 		}
 	}
+	bool ok = e == 0 && !resp->error;
 	if (resp)
 		keel__response__free_unpacked(resp, NULL);
+	return ok;
 }
 
 static void quit_qemu(struct daemon *d)
@@ -144,6 +150,7 @@ static void on_stop_signal(struct daemon *d, int sig)
 		return;
 	}
 	log_info("stop: signal %d", sig);
+	d->user_stop = true;
 	d->vm.stopping = true;
 	status_set_str("daemon", "state", "stopping");
 	request_poweroff(d);
@@ -155,10 +162,24 @@ static bool on_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
 
+	bool gone;
+
 	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		if (si.ssi_signo != SIGCHLD)
 			on_stop_signal(d, (int)si.ssi_signo);
-	return vm_reap(&d->vm);
+	gone = vm_reap(&d->vm);
+	if (!gone && d->vm.reboot_pending && !d->rebooting && !d->user_stop) {
+		/* the agent, if it still answers, powers off in order; without
+		 * it (keel-vsock gone) QEMU is quit at once */
+		d->rebooting = true;
+		d->vm.stopping = true;
+		status_set_str("vm", "state", "rebooting");
+		if (request_poweroff(d))
+			d->quit_at = mono_ms() + 30000;
+		else
+			quit_qemu(d);
+	}
+	return gone;
 }
 
 static int timeout_ms(struct daemon *d)
@@ -284,8 +305,23 @@ static int run(struct daemon *d)
 	if ((e = services_start(&d->plan)) < 0 || (e = timekeeper_start(&tk)) < 0)
 		log_err("a service did not start: %s", strerror(-e));
 	status_set_str("daemon", "state", "running");
-	loop(d);
-	vm_stop_helpers(&d->vm, 3000);
+	for (;;) {
+		loop(d);
+		vm_stop_helpers(&d->vm, 3000);
+		if (!d->rebooting || d->user_stop)
+			break;
+		if (d->vm.reboots >= REBOOTS_MAX) {
+			log_err("the VM was restarted %u times already: giving up", d->vm.reboots);
+			break;
+		}
+		d->rebooting = false;
+		d->quit_at = d->kill_at = 0;
+		log_info("restarting the VM (reboot %u)", d->vm.reboots + 1);
+		if ((e = vm_restart(&d->vm)) < 0) {
+			log_err("the VM did not start again: %s", strerror(-e));
+			break;
+		}
+	}
 	services_stop();
 	status_set_str("daemon", "state", "exited");
 	log_info("the VM is down (qemu %s); every helper stopped", d->vm.qemu.last_exit);

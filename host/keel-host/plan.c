@@ -116,6 +116,13 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 				return bad(err, errlen, "--helper: bad argument count", h->name);
 			p->n_helpers++;
 			continue;
+		} else if (strcmp(o, "--reboot-on-death") == 0) {
+			size_t h = 0;
+			while (h < p->n_helpers && strcmp(p->helpers[h].name, a) != 0)
+				h++;
+			if (h == p->n_helpers)
+				return bad(err, errlen, "--reboot-on-death: no such helper (yet)", a);
+			p->helpers[h].reboot_vm = true;
 		} else if (strcmp(o, "--qemu") == 0) {
 			i++;
 			if (!(p->qemu = take_vector(argc, argv, &i, &saved)))

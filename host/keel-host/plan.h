@@ -8,6 +8,7 @@
  *             [--sync-interval S] [--console-max BYTES] [--log-max BYTES]
  *             [--info KEY=VALUE]...        (shown in status: accel, cpus...)
  *             [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...
+ *             [--reboot-on-death NAME]...  (a helper the VM cannot do without)
  *             --qemu ARGC ARGV...
  *
  * Argument vectors are counted, so nothing in them needs quoting. */
@@ -27,6 +28,7 @@ struct plan_helper {
 	const char *socket;          /* its listening socket: ready when it exists */
 	const char *fd3_dir;         /* NULL or a directory passed as fd 3 */
 	char **argv;                 /* NULL-terminated (points into argv) */
+	bool reboot_vm;              /* its death restarts the VM (--reboot-on-death) */
 };
 
 struct host_plan {

@@ -75,7 +75,7 @@ void vm_init(struct vm *v, const struct host_plan *p)
 	for (size_t i = 0; i < p->n_helpers; i++)
 		v->helpers[i] = (struct proc){ .name = p->helpers[i].name, .socket = p->helpers[i].socket,
 					       .fd3_dir = p->helpers[i].fd3_dir, .argv = p->helpers[i].argv,
-					       .backoff_ms = BACKOFF_MIN_MS };
+					       .backoff_ms = BACKOFF_MIN_MS, .reboot_vm = p->helpers[i].reboot_vm };
 	v->qemu = (struct proc){ .name = "qemu", .argv = p->qemu };
 }
 
@@ -154,6 +154,15 @@ static void helper_died(struct vm *v, struct proc *p)
 		report(v, p, "stopped");
 		return;
 	}
+	if (p->reboot_vm) {
+		if (!v->reboot_pending)
+			log_warn("%s: %s; QEMU cannot reconnect its device: restarting the VM",
+				 p->name, p->last_exit);
+		v->reboot_pending = true;
+		p->restarts++;
+		report(v, p, "restarting with the VM");
+		return;
+	}
 	if (now - p->started_ms >= STABLE_MS)
 		p->backoff_ms = BACKOFF_MIN_MS;
 	p->restart_at_ms = now + p->backoff_ms;
@@ -212,6 +221,33 @@ int vm_restart_due(struct vm *v)
 		report(v, p, "running");
 	}
 	return next;
+}
+
+/* " keel.data.new" out of the -append argument, in place. */
+static void drop_data_new(char **argv)
+{
+	static const char flag[] = " keel.data.new";
+
+	for (size_t i = 0; argv[i] && argv[i + 1]; i++) {
+		char *at;
+		if (strcmp(argv[i], "-append") != 0 || !(at = strstr(argv[i + 1], flag)))
+			continue;
+		memmove(at, at + sizeof(flag) - 1, strlen(at + sizeof(flag) - 1) + 1);
+	}
+}
+
+int vm_restart(struct vm *v)
+{
+	int e;
+
+	v->stopping = false;
+	v->reboot_pending = false;
+	v->reboots++;
+	status_set_int("vm", "reboots", v->reboots);
+	drop_data_new(v->qemu.argv);
+	if ((e = vm_start_helpers(v)) < 0)
+		return e;
+	return vm_start_qemu(v);
 }
 
 void vm_stop_helpers(struct vm *v, unsigned grace_ms)

@@ -4,7 +4,13 @@
  * after a backoff (0.5 s, doubling to 30 s; back to 0.5 s once it has run
  * for 60 s), counted and logged. When QEMU exits everything else is stopped
  * (SIGTERM, SIGKILL after 3 s). Each child gets SIGKILL (QEMU: SIGTERM) as
- * its death signal, so a kill -9 of keel-host leaves nothing running. */
+ * its death signal, so a kill -9 of keel-host leaves nothing running.
+ *
+ * QEMU (7.2, and its master as of 2025) does not reconnect a vhost-user-vsock
+ * or vhost-user-fs device to a new backend: a restarted helper serves
+ * nothing until the VM restarts. A helper marked reboot_vm (keel-vsock:
+ * without it the VM cannot be reached at all) therefore restarts the whole
+ * VM: QEMU is stopped, and helpers and QEMU start again (vm_restart). */
 #ifndef KEEL_HOST_SUPERVISE_H
 #define KEEL_HOST_SUPERVISE_H
 #include "plan.h"
@@ -21,6 +27,7 @@ struct proc {
 	unsigned backoff_ms;
 	uint64_t started_ms, restart_at_ms;   /* restart_at_ms 0: none due */
 	char last_exit[64];
+	bool reboot_vm;
 };
 
 struct vm {
@@ -29,6 +36,8 @@ struct vm {
 	size_t n_helpers;
 	struct proc qemu;
 	bool stopping;               /* no more restarts */
+	bool reboot_pending;         /* a reboot_vm helper died: restart the VM */
+	unsigned reboots;
 };
 
 void vm_init(struct vm *v, const struct host_plan *p);
@@ -43,4 +52,7 @@ bool vm_reap(struct vm *v);
 int vm_restart_due(struct vm *v);
 /* SIGTERM every helper, SIGKILL what is left after grace_ms; reaps them. */
 void vm_stop_helpers(struct vm *v, unsigned grace_ms);
+/* After QEMU exited for a reboot: helpers and QEMU again (the data disk is
+ * no longer new: keel.data.new is dropped from the kernel command line). */
+int vm_restart(struct vm *v);
 #endif
