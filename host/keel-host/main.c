@@ -8,7 +8,7 @@
  *
  * SIGTERM (run-vm stop): the agent is asked to power off (QMP
  * system_powerdown when it does not answer); a second SIGTERM, or QEMU
- * still there after the grace, quits QEMU. When QEMU exits, the helpers and
+ * still there after the grace (90 s; 10 s without the agent), quits QEMU. When QEMU exits, the helpers and
  * services stop and keel-host exits: 0 when QEMU exited 0, else 1. */
 #include "clock.h"
 #include "console.h"
@@ -34,6 +34,7 @@
 
 #define STOP_GRACE_MS 90000u     /* guest power-off before QEMU is quit */
 #define QUIT_GRACE_MS 5000u      /* QMP quit / SIGTERM before SIGKILL */
+#define NO_AGENT_GRACE_MS 10000u /* the same when the agent did not take it */
 #define REBOOTS_MAX 5u           /* VM restarts for a dead helper, then exit */
 
 static const char usage[] =
@@ -153,8 +154,9 @@ static void on_stop_signal(struct daemon *d, int sig)
 	d->user_stop = true;
 	d->vm.stopping = true;
 	status_set_str("daemon", "state", "stopping");
-	request_poweroff(d);
-	d->quit_at = mono_ms() + STOP_GRACE_MS;
+	/* keel-init has no ACPI power-button handler: without the agent the
+	 * guest will not power off by itself, so wait less */
+	d->quit_at = mono_ms() + (request_poweroff(d) ? STOP_GRACE_MS : NO_AGENT_GRACE_MS);
 }
 
 /* Signals; true when QEMU is gone. */
