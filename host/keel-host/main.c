@@ -38,7 +38,8 @@
 #define REBOOTS_MAX 5u           /* VM restarts for a dead helper, then exit */
 
 static const char usage[] =
-"usage: keel-host --state DIR (--hybrid PATH | --vsock CID) [--docker-sock PATH]\n"
+"usage: keel-host --state DIR (--hybrid PATH | --vsock CID | --uds PATH)\n"
+"                 [--docker-sock PATH [--docker-guest PATH]]\n"
 "                 [--no-publish] [--bindd PATH] [--bind [udp:]GUESTPORT:HOSTADDR:HOSTPORT]...\n"
 "                 [--sync-interval S] [--console-max BYTES] [--log-max BYTES]\n"
 "                 [--info KEY=VALUE]... [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...\n"

@@ -62,7 +62,7 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 	char *saved = NULL;
 	unsigned long v;
 
-	*p = (struct host_plan){ .publish = true, .sync_interval_s = 60, .console_max = 4u << 20,
+	*p = (struct host_plan){ .publish = true, .docker_guest = "/run/docker.sock", .sync_interval_s = 60, .console_max = 4u << 20,
 				 .log_max = 1u << 20,
 				 .t = { .kind = CONN_HYBRID, .control_port = 1024, .forward_port = 1025,
 					.timeout_ms = 3000 } };
@@ -84,8 +84,16 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 			if (!parse_ulong(a, 3, UINT32_MAX - 1, &v))
 				return bad(err, errlen, "--vsock needs a CID", a);
 			p->t.kind = CONN_VSOCK, p->t.cid = (uint32_t)v;
+		} else if (strcmp(o, "--uds") == 0) {
+			/* the agent on unix sockets (tests, benchmarks): PATH and PATH-forward */
+			p->t.kind = CONN_UDS, p->t.path = a;
+			if (snprintf(p->t.forward_path, sizeof(p->t.forward_path), "%s-forward", a) >=
+			    (int)sizeof(p->t.forward_path))
+				return bad(err, errlen, "--uds: path too long", a);
 		} else if (strcmp(o, "--docker-sock") == 0) {
 			p->docker_sock = a;
+		} else if (strcmp(o, "--docker-guest") == 0) {
+			p->docker_guest = a;
 		} else if (strcmp(o, "--bindd") == 0) {
 			p->bindd = a;
 		} else if (strcmp(o, "--bind") == 0) {
@@ -133,7 +141,7 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 		}
 		i += 2;
 	}
-	if (!p->state || !p->qemu || (p->t.kind == CONN_HYBRID && !p->t.path))
-		return bad(err, errlen, "needs --state, --hybrid or --vsock, and --qemu", NULL);
+	if (!p->state || !p->qemu || (p->t.kind != CONN_VSOCK && !p->t.path))
+		return bad(err, errlen, "needs --state, --hybrid, --vsock or --uds, and --qemu", NULL);
 	return 0;
 }

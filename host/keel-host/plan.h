@@ -2,8 +2,8 @@
  * daemon on its command line: the state dir, how to reach the agent, the
  * services to serve in-process, and the processes to run, in order:
  *
- *   keel-host --state DIR (--hybrid PATH | --vsock CID)
- *             [--docker-sock PATH] [--no-publish] [--bindd PATH]
+ *   keel-host --state DIR (--hybrid PATH | --vsock CID | --uds PATH)
+ *             [--docker-sock PATH [--docker-guest PATH]] [--no-publish] [--bindd PATH]
  *             [--bind [udp:]GUESTPORT:HOSTADDR:HOSTPORT]...
  *             [--sync-interval S] [--console-max BYTES] [--log-max BYTES]
  *             [--info KEY=VALUE]...        (shown in status: accel, cpus...)
@@ -35,6 +35,7 @@ struct host_plan {
 	const char *state;
 	struct target t;
 	const char *docker_sock;     /* NULL: no docker socket */
+	const char *docker_guest;    /* what it reaches ("/run/docker.sock") */
 	bool publish;
 	const char *bindd;
 	struct bind_spec binds[PLAN_BINDS_MAX];

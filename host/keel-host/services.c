@@ -74,7 +74,7 @@ int services_start(const struct host_plan *p)
 	if (stop_fd < 0)
 		return -errno;
 	if (p->docker_sock) {
-		docker = (struct unix_fwd){ p->docker_sock, "/run/docker.sock", 0600, (gid_t)-1 };
+		docker = (struct unix_fwd){ p->docker_sock, p->docker_guest, 0600, (gid_t)-1 };
 		if ((e = start_joinable(docker_run, NULL)) < 0)
 			return e;
 	}
