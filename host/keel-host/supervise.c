@@ -44,8 +44,12 @@ static void pid_file(const struct vm *v, const struct proc *p)
 
 static void report(const struct vm *v, const struct proc *p, const char *state)
 {
-	(void)v;
-	status_helper(p->name, state, p->pid, p->restarts, p->last_exit[0] ? p->last_exit : NULL, NULL);
+	/* every helper is a vhost-user backend, which QEMU never reconnects */
+	const char *note = p->restarts && !p->reboot_vm && !v->reboots ?
+		"restarted, but QEMU does not reconnect its vhost-user device: "
+		"its device is down until the VM restarts" : NULL;
+
+	status_helper(p->name, state, p->pid, p->restarts, p->last_exit[0] ? p->last_exit : NULL, note);
 }
 
 static int spawn(struct vm *v, struct proc *p, int death_signal)

@@ -60,8 +60,10 @@ static void show_lists(json_t *d)
 	json_array_foreach(json_object_get(d, "helpers"), i, e) {
 		printf("%s %-12s %-10s pid %-7lld restarts %lld", i ? "         " : "helpers  ",
 		       str(e, "name"), str(e, "state"), num(e, "pid"), num(e, "restarts"));
-		if (json_object_get(e, "last_exit") && !json_is_null(json_object_get(e, "last_exit")))
+		if (json_is_string(json_object_get(e, "last_exit")))
 			printf(" (last: %s)", str(e, "last_exit"));
+		if (json_is_string(json_object_get(e, "note")))
+			printf("\n          %s", str(e, "note"));
 		printf("\n");
 	}
 	printf("publish   %s\n", str(d, "publish"));
