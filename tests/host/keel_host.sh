@@ -125,9 +125,11 @@ reboot_on=
 "${AS_USER[@]}" "$KH" --state "$st" --hybrid "$st/vsock.sock" \
 	--helper dud "$st/never.sock" - 2 sleep 300 --qemu 2 sleep 300 >"$TMP/kh2.log" 2>&1 &
 p=$!
+wait_for 5 test -s "$st/dud.pid"; dud=$(cat "$st/dud.pid" 2>/dev/null)
 check "a helper without its socket after 10 s: keel-host fails" wait_for 15 bash -c '! kill -0 "$1"' _ "$p"
 check "... naming it" grep -q "dud: no socket at $st/never.sock" "$TMP/kh2.log"
-check "... and leaves no sleep of its own behind" bash -c '! pgrep -u "$1" -x sleep' _ "$TEST_UID"
+check "... and stops it (pid ${dud:-?}), never starting QEMU" \
+	bash -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null && ! grep -q "qemu: started" "$2"' _ "$dud" "$TMP/kh2.log"
 
 # the config file
 RV=$USER_TOP/scripts/run-vm
