@@ -150,11 +150,19 @@ static struct proc *find(struct vm *v, pid_t pid)
 	return v->qemu.pid == pid ? &v->qemu : NULL;
 }
 
-static void helper_died(struct vm *v, struct proc *p)
+/* status: its wait status; -1 when it could not even be started */
+static void helper_died(struct vm *v, struct proc *p, int status)
 {
 	uint64_t now = mono_ms();
 
 	if (v->stopping) {
+		report(v, p, "stopped");
+		return;
+	}
+	/* A vhost-user backend exits 0 when QEMU closes its socket, which QEMU
+	 * does as it exits (a guest power-off): its SIGCHLD can come before
+	 * QEMU's. Only a crash or a kill restarts the VM. */
+	if (p->reboot_vm && status == 0) {
 		report(v, p, "stopped");
 		return;
 	}
@@ -194,7 +202,7 @@ bool vm_reap(struct vm *v)
 			status_set_str("vm", "exit", p->last_exit);
 		} else {
 			pid_file(v, p);
-			helper_died(v, p);
+			helper_died(v, p, status);
 		}
 	}
 	return v->qemu.pid == 0;
@@ -218,7 +226,7 @@ int vm_restart_due(struct vm *v)
 		if ((e = spawn(v, p, SIGKILL)) < 0) {
 			snprintf(p->last_exit, sizeof(p->last_exit), "cannot start: %s", strerror(-e));
 			p->started_ms = now;
-			helper_died(v, p);
+			helper_died(v, p, -1);
 			continue;
 		}
 		log_info("%s: restarted (pid %d, restart %u)", p->name, (int)p->pid, p->restarts);

@@ -22,7 +22,9 @@ KH=$USER_TOP/build/keel-host
 [ -x "$KH" ] || { fail "prerequisite: $KH missing (make)"; exit 1; }
 
 cat > "$TMP/helper.py" <<'PY'
-import socket, sys, time
+import signal, socket, sys, time
+# SIGUSR1: exit 0, as a vhost-user backend does when QEMU closes its socket
+signal.signal(signal.SIGUSR1, lambda *a: sys.exit(0))
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()
 time.sleep(100000)
 PY
@@ -108,6 +110,13 @@ check "kill -9 of keel-host: QEMU and every helper end (death signal; pids $h1 $
 	wait_for 5 bash -c '[ -n "$1" ] && [ -n "$2" ] && [ -n "$3" ] && ! kill -0 "$1" 2>/dev/null && ! kill -0 "$2" 2>/dev/null && ! kill -0 "$3" 2>/dev/null' _ "$h1" "$h2" "$q"
 
 # a vital helper: its death restarts the VM
+reboot_on=h1 start_kh
+h1=$(cat "$st/h1.pid") h2=$(cat "$st/h2.pid") q=$(cat "$st/qemu.pid")
+kill -USR1 "$h1"
+sleep 1
+check "--reboot-on-death h1: h1 exiting 0 (QEMU closed its socket) restarts nothing" \
+	bash -c 'kill -0 "$1" && kill -0 "$2" && [ "$3" = stopped ]' _ "$q" "$h2" "$(js '[h["state"] for h in d["helpers"] if h["name"]=="h1"][0]')"
+kill -TERM "$kh_pid"; wait_for 20 bash -c '! kill -0 "$1"' _ "$kh_pid"
 reboot_on=h1 start_kh
 h1=$(cat "$st/h1.pid") h2=$(cat "$st/h2.pid") q=$(cat "$st/qemu.pid")
 kill -9 "$h1"

@@ -151,6 +151,8 @@ if wait_for "$bound_s" docker ps; then
 else fail "docker ps did not work again within ${bound_s} s: $(tail -n 5 "$state/keel-host.log" | tr '\n' '|')"; fi
 check "status: keel-vsock restarted once, the VM rebooted once, still the same keel-host" \
 	test "$(js '[h["restarts"] for h in d["helpers"] if h["name"]=="keel-vsock"][0], d["vm"]["reboots"], d["daemon"]["pid"]')" = "(1, 1, $kh)"
+# --no-data: the restarted VM's dockerd starts empty
+check "docker import of the test image again" import_busybox "$BB"
 check "a read of the share works again" \
 	bash -c 'out=$("$@" 2>&1); [ "$out" = share-data ]' _ env DOCKER_HOST="unix://$sock" "$DOCKER" run --rm -v "$TMP/share:$TMP/share" "$BB" cat "$TMP/share/file"
 
