@@ -51,14 +51,14 @@ struct daemon {
 	struct vm vm;
 	struct console con;
 	struct rotlog log;           /* our own stderr, STATE/keel-host.log */
-	char path[6][4096];
+	char path[7][4096];
 	int ep, sfd;
 	uint64_t quit_at, kill_at;   /* 0: not due */
 	bool user_stop;              /* SIGTERM: no reboot, exit with QEMU */
 	bool rebooting;
 };
 
-enum { P_STATUS, P_CONSOLE_SOCK, P_CONSOLE_LOG, P_QMP_HOST, P_QMP, P_LOG };
+enum { P_STATUS, P_CONSOLE_SOCK, P_CONSOLE_LOG, P_QMP_HOST, P_QMP, P_LOG, P_PIDFILE, P_COUNT };
 
 static int state_path(struct daemon *d, int which, const char *name)
 {
@@ -231,12 +231,13 @@ static void loop(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
-	static const char *const names[] = { "status.json", "console.sock", "console.log",
-					     "qmp-host.sock", "qmp.sock", "keel-host.log" };
+	static const char *const names[P_COUNT] = { "status.json", "console.sock", "console.log",
+						    "qmp-host.sock", "qmp.sock", "keel-host.log",
+						    "keel-host.pid" };
 	char pid[32];
 	int e;
 
-	for (int i = 0; i <= P_LOG; i++)
+	for (int i = 0; i < P_COUNT; i++)
 		if ((e = state_path(d, i, names[i])) < 0)
 			return e;
 	/* stderr is the log the front end opened; bound it here */
@@ -253,13 +254,10 @@ static int setup(struct daemon *d)
 	for (size_t i = 0; i < d->plan.n_info; i++) {
 		char kv[256], *eq;
 		snprintf(kv, sizeof(kv), "%s", d->plan.info[i]);
-		eq = strchr(kv, '=');
-		*eq = 0;
-		status_set_info(kv, eq + 1);
+		if ((eq = strchr(kv, '=')))   /* plan_parse checked; a long one is cut */
+			*eq = 0, status_set_info(kv, eq + 1);
 	}
-	char pidpath[4096];
-	snprintf(pidpath, sizeof(pidpath), "%s/keel-host.pid", d->plan.state);
-	if ((e = fd_write_file_atomic(pidpath, pid, strlen(pid), 0600)) < 0)
+	if ((e = fd_write_file_atomic(d->path[P_PIDFILE], pid, strlen(pid), 0600)) < 0)
 		return e;
 	if ((d->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -errno;
@@ -295,7 +293,7 @@ static void read_shares(struct daemon *d)
 static int run(struct daemon *d)
 {
 	struct timekeeper tk = { &d->plan.t, d->path[P_QMP_HOST], d->plan.sync_interval_s };
-	int e, status;
+	int e;
 
 	if ((e = vm_start_helpers(&d->vm)) < 0)
 		return 1;
@@ -328,8 +326,7 @@ static int run(struct daemon *d)
 	services_stop();
 	status_set_str("daemon", "state", "exited");
 	log_info("the VM is down (qemu %s); every helper stopped", d->vm.qemu.last_exit);
-	status = strcmp(d->vm.qemu.last_exit, "exit 0") == 0 ? 0 : 1;
-	return status;
+	return strcmp(d->vm.qemu.last_exit, "exit 0") == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -353,9 +350,7 @@ int main(int argc, char **argv)
 	}
 	vm_init(&d.vm, &d.plan);
 	rc = run(&d);
-	char pidpath[4096];
-	snprintf(pidpath, sizeof(pidpath), "%s/keel-host.pid", d.plan.state);
-	unlink(pidpath);
+	unlink(d.path[P_PIDFILE]);
 	unlink(d.path[P_CONSOLE_SOCK]);
 	return rc;
 }
