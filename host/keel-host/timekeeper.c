@@ -76,6 +76,7 @@ static void *run(void *arg)
 	struct qmp *q = calloc(1, sizeof(*q));
 	int64_t gap = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
 	uint64_t next_sync = 0, next_qmp = 0;
+	const char *retry = NULL;    /* a sync that failed keeps its reason */
 	bool booted = false;
 
 	if (!q)
@@ -100,14 +101,16 @@ static void *run(void *arg)
 		if (resumed)
 			why = "vm-resume";
 		if (!why && mono_ms() >= next_sync)
-			why = booted ? "periodic" : "boot";
+			why = retry ? retry : booted ? "periodic" : "boot";
 		if (!why)
 			continue;
 		if (sync_once(k, why) == 0) {
 			booted = true;
+			retry = NULL;
 			next_sync = mono_ms() + k->interval_s * 1000ull;
 		} else {
 			/* not up yet, or a resumed VM still busy: again in 1 s */
+			retry = why;
 			next_sync = mono_ms() + 1000;
 		}
 	}

@@ -227,7 +227,8 @@ synced_by_host() {
 	[ "${off_before#-}" -le $(( 1000 + rpc_before / 2 )) ]
 }
 check "time: after a 30 s pause keel-host synced the guest clock by itself (QMP RESUME)" wait_for 10 synced_by_host
-echo "guest clock after the pause: ${off_before:-?} ms off (rpc ${rpc_before:-?} ms); keel-host: $(grep 'time sync (vm-resume)' "$state/keel-host.log" | tail -n 1)"
+read -r off_before rpc_before < <(guest_offset_ms)
+echo "guest clock after the pause: ${off_before} ms off (rpc ${rpc_before} ms); keel-host: $(grep 'time sync (vm-resume)' "$state/keel-host.log" | tail -n 1)"
 check "time: keelctl time-sync" keelctl time-sync
 read -r off_after rpc_after < <(guest_offset_ms)
 record_metric time_offset_after_sync_ms "${off_after#-}"
