@@ -43,6 +43,7 @@ static const char usage[] =
 "                 [--no-publish] [--bindd PATH] [--bind [udp:]GUESTPORT:HOSTADDR:HOSTPORT]...\n"
 "                 [--sync-interval S] [--console-max BYTES] [--log-max BYTES]\n"
 "                 [--info KEY=VALUE]... [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...\n"
+"                 [--reboot-on-death NAME]...\n"
 "                 --qemu ARGC ARGV...\n"
 "The host daemon of one keel VM; scripts/run-vm start runs it (docs/host-daemon.md).\n";
 
