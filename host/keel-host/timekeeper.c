@@ -14,6 +14,9 @@
 
 /* A jump of BOOTTIME - MONOTONIC above this is a host suspend. */
 #define SUSPEND_MIN_NS 1000000000ll
+/* A SyncTime takes ~10 ms under TCG. A short bound matters: a sync begun
+ * just before a pause blocks until it fails, and the RESUME waits behind it. */
+#define SYNC_TIMEOUT_MS 800u
 
 static int64_t clock_ns(clockid_t c)
 {
@@ -29,10 +32,12 @@ static int sync_once(struct timekeeper *k, const char *reason)
 	Keel__Request req = KEEL__REQUEST__INIT;
 	Keel__SyncTimeRequest st = KEEL__SYNC_TIME_REQUEST__INIT;
 	Keel__Response *resp = NULL;
+	struct target t = *k->t;
 	struct rpc r;
-	int e = rpc_open(&r, k->t);
+	int e;
 
-	if (e < 0)
+	t.timeout_ms = SYNC_TIMEOUT_MS;
+	if ((e = rpc_open(&r, &t)) < 0)
 		return e;
 	st.host_unix_ns = clock_ns(CLOCK_REALTIME);
 	req.body_case = KEEL__REQUEST__BODY_SYNC_TIME;
