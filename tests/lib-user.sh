@@ -20,7 +20,7 @@ as_user() { "${AS_USER[@]}" "$@"; }
 
 # What scripts/run-vm reads from its tree.
 _user_top_files=(scripts rootfs/files/etc/subuid rootfs/files/etc/subgid
-	rootfs/files/etc/docker/daemon.json build/keel-engine-settings
+	rootfs/files/etc/docker/daemon.json build/keel-engine-settings build/keel-host
 	build/bzImage build/keel.img build/keelctl build/keel-vsock build/keel-fsguard
 	build/virtiofsd)
 

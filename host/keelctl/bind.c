@@ -533,31 +533,43 @@ static int start(struct binder *b)
 	return e < 0 ? EXIT_CONNECT : e == 1 ? EXIT_AGENT : EXIT_OK;
 }
 
-int cmd_bind_run(const struct target *t, bool json, const struct bind_spec *s)
+int bind_serve(const struct target *t, bool json, const struct bind_spec *s, int stop_fd)
 {
-	static struct binder b;
-	int sfd, rc;
+	struct binder *b = calloc(1, sizeof(*b));
+	int rc;
 
-	b = (struct binder){ .t = t, .json = json, .s = s, .lfd = -1, .ctl = { .fd = -1 } };
-	if (resolve_target(&b) < 0)
-		return EXIT_USAGE;
-	if ((rc = secret_random(b.token.b, SECRET_LEN)) < 0) {
+	if (!b)
+		return EXIT_CONNECT;
+	*b = (struct binder){ .t = t, .json = json, .s = s, .lfd = -1, .ctl = { .fd = -1 } };
+	if ((rc = secret_random(b->token.b, SECRET_LEN)) < 0) {
 		fprintf(stderr, "keelctl: bind: getrandom: %s\n", strerror(-rc));
+		free(b);
 		return EXIT_CONNECT;
 	}
-	b.token.len = SECRET_LEN;
-	sfd = fwd_exit_signalfd();
+	b->token.len = SECRET_LEN;
+	rc = resolve_target(b) < 0 ? EXIT_USAGE : start(b);
+	if (rc == EXIT_OK) {
+		serve(b, stop_fd);
+		/* Closing the control connection is what drops the bind. */
+		rpc_close(&b->ctl);
+		close_listener(b);
+	}
+	/* Relay threads of this bind may still hold b: it stays (the process
+	 * ends soon after a stop), unless none was ever started. */
+	if (rc != EXIT_OK)
+		free(b);
+	return rc;
+}
+
+int cmd_bind_run(const struct target *t, bool json, const struct bind_spec *s)
+{
+	int sfd = fwd_exit_signalfd(), rc;
+
 	if (sfd < 0) {
 		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));
 		return EXIT_CONNECT;
 	}
-	rc = start(&b);
-	if (rc == EXIT_OK) {
-		serve(&b, sfd);
-		/* Closing the control connection is what drops the bind. */
-		rpc_close(&b.ctl);
-		close_listener(&b);
-	}
+	rc = bind_serve(t, json, s, sfd);
 	close(sfd);
 	return rc;
 }

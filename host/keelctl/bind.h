@@ -28,4 +28,7 @@ struct bind_spec {
 bool bind_parse_addr_port(const char *s, char *addr, size_t alen, unsigned *port);
 /* Bind and serve until SIGINT, SIGTERM or SIGHUP. Returns an exit code. */
 int cmd_bind_run(const struct target *t, bool json, const struct bind_spec *s);
+/* The same until stop_fd is readable; reentrant (one call per thread).
+ * Returns an exit code. */
+int bind_serve(const struct target *t, bool json, const struct bind_spec *s, int stop_fd);
 #endif

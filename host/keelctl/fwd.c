@@ -250,27 +250,20 @@ int fwd_exit_signalfd(void)
 	return sfd < 0 ? -errno : sfd;
 }
 
-int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
+int fwd_unix_serve(const struct fwd_opts *o, const struct unix_fwd *u, int stop_fd)
 {
 	struct unix_listener l;
 	struct pollfd p[2];
-	int sfd, e;
+	int e = unix_listen(u->host_path, u->mode, u->gid, &l);
 
-	sfd = fwd_exit_signalfd();
-	if (sfd < 0) {
-		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));
-		return EXIT_CONNECT;
-	}
-	e = unix_listen(u->host_path, u->mode, u->gid, &l);
 	if (e < 0) {
 		fprintf(stderr, "keelctl: cannot listen on %s: %s\n", u->host_path,
 			e == -EEXIST ? "a file or a live socket is already there" : strerror(-e));
-		close(sfd);
 		return EXIT_CONNECT;
 	}
 	announce_unix(o, u);
 	p[0] = (struct pollfd){ l.fd, POLLIN, 0 };
-	p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+	p[1] = (struct pollfd){ stop_fd, POLLIN, 0 };
 	for (;;) {
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -280,8 +273,20 @@ int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
 			accept_unix(o->t, l.fd, u->guest_path);
 	}
 	unix_listen_close(&l);
-	close(sfd);
 	return EXIT_OK;
+}
+
+int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u)
+{
+	int sfd = fwd_exit_signalfd(), rc;
+
+	if (sfd < 0) {
+		fprintf(stderr, "keelctl: signalfd: %s\n", strerror(-sfd));
+		return EXIT_CONNECT;
+	}
+	rc = fwd_unix_serve(o, u, sfd);
+	close(sfd);
+	return rc;
 }
 
 /* --- UDP publishing ----------------------------------------------------------
@@ -447,6 +452,8 @@ static void report(struct publisher *p, const char *what, const struct pub *e, c
 		       why ? why : "");
 		fflush(stdout);
 	}
+	if (p->o->on_report)
+		p->o->on_report(p->o->ctx, what, e ? e->transport : KEEL__TRANSPORT__TRANSPORT_TCP, port, why);
 }
 
 static struct pub *find(struct publisher *p, Keel__Transport tr, unsigned port)

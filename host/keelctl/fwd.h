@@ -2,6 +2,7 @@
 #ifndef KEELCTL_FWD_H
 #define KEELCTL_FWD_H
 #include "conn.h"
+#include "keel.pb-c.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,13 @@ struct fwd_opts {
 	const struct target *t;
 	bool json;
 	const char *bindd;           /* keel-bindd's socket; NULL: the default */
+	/* publish: called on each report ("published", "skipped",
+	 * "unpublished", "disconnected"; port 0 for the last) after it is
+	 * printed, from the publishing thread; NULL: none (keel-host keeps
+	 * its status with it). */
+	void (*on_report)(void *ctx, const char *event, Keel__Transport tr, unsigned port,
+			  const char *why);
+	void *ctx;
 };
 
 /* Listen on bind_addr:host_port and forward each connection to
@@ -27,6 +35,9 @@ struct unix_fwd {
  * SIGHUP); each connection gets its own forward stream to the guest unix
  * socket u->guest_path. Returns an exit code. */
 int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u);
+/* The same, until stop_fd is readable (a signalfd, an eventfd...). Returns
+ * an exit code. */
+int fwd_unix_serve(const struct fwd_opts *o, const struct unix_fwd *u, int stop_fd);
 
 /* Pieces `keelctl bind` shares with the forwards. */
 /* Relay bytes both ways (proto/relay.c) until both directions end or either

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "rpc.h"
 #include "show.h"
+#include "status.h"
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -53,6 +54,7 @@ static const char usage[] =
 "  time-sync [--threshold-ms N] [--offset-ms N]\n"
 "                              send the host clock; the guest steps if off\n"
 "  shutdown | reboot           ask the guest's init to power off / reboot\n"
+"  status [--state-dir DIR]    the VM as its keel-host reports it (no agent needed)\n"
 "  mount TAG PATH [--fstype virtiofs|9p] [--ro]\n"
 "  unmount PATH                shares under /mnt/host\n"
 "  netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\n"
@@ -93,6 +95,7 @@ static const struct cmd_help helps[] = {
 		    "write :PORT, or give --tcp/--udp, for a port on the default address).\n"
 		    "Prints what was removed; exit 1 when nothing matched.\n" },
 	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
+	{ "status", "usage: keelctl status [--state-dir DIR]\nThe VM as its host daemon (keel-host) reports it in DIR/status.json: the VM,\nthe helpers with their state and restarts, published ports, binds, shares and\nthe last time sync. DIR: $KEEL_STATE_DIR, else run-vm's default. Exit 3 when\nno keel-host runs there.\n" },
 	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
 	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
 	{ "mount", "usage: keelctl mount TAG PATH [--fstype virtiofs|9p] [--ro]\nMounts a share (nosuid,nodev) at PATH under the agent's share root.\n" },
@@ -325,7 +328,7 @@ static int cmd_forward(int argc, char **argv)
 {
 	char addr[64] = "127.0.0.1", *spec, *last, *mid;
 	unsigned long hp, gp;
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 
 	if (argc != 2)
 		return usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
@@ -367,7 +370,7 @@ static bool parse_group(const char *s, gid_t *gid)
 
 static int cmd_forward_unix(int argc, char **argv)
 {
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 	struct unix_fwd u = { NULL, NULL, 0600, (gid_t)-1 };
 	char *spec = NULL, *colon, *end;
 
@@ -400,7 +403,7 @@ static int cmd_publish(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
 	bool autom = false;
-	struct fwd_opts o = { &tgt, json_out, NULL };
+	struct fwd_opts o = { .t = &tgt, .json = json_out };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--auto") == 0)
@@ -629,6 +632,15 @@ static int cmd_netconfig(int argc, char **argv)
 	return simple(&req, "configured");
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--state-dir") == 0)
+		return cmd_status_run(argv[2], json_out);
+	if (argc != 1)
+		return usage_err("status: unexpected argument");
+	return cmd_status_run(NULL, json_out);
+}
+
 struct command { const char *name; int (*fn)(int, char **); };
 static const struct command commands[] = {
 	{ "version", cmd_version }, { "health", cmd_health }, { "ports", cmd_ports },
@@ -636,6 +648,7 @@ static const struct command commands[] = {
 	{ "shutdown", cmd_power }, { "reboot", cmd_power }, { "mount", cmd_mount },
 	{ "unmount", cmd_unmount }, { "netconfig", cmd_netconfig },
 	{ "bind", cmd_bind }, { "binds", cmd_binds }, { "unbind", cmd_unbind },
+	{ "status", cmd_status },
 };
 
 static int parse_vsock(const char *s)

@@ -11,6 +11,6 @@ $(B)/obj/host/keelctl/fwd.o $(B)/obj/host/keelctl/main.o: CFLAGS += -Ihost/bindd
 $(B)/obj/host/keelctl/bind.o: CFLAGS += -Iagent
 
 $(B)/keelctl: $(KEELCTL_OBJ)
-	$(CC) $(LDFLAGS) $^ -o $@ -lprotobuf-c -lpthread -lm
+	$(CC) $(LDFLAGS) $^ -o $@ -lprotobuf-c -ljansson -lpthread -lm
 
 BINS += $(B)/keelctl

@@ -39,7 +39,7 @@ bound_s=${bound_s:-${KEEL_BOOT_BOUND_S:-120}}
 
 img_require() {
 	local f
-	for f in "$KEELCTL" "$B/keel-vsock" "$B/keel.img" "$B/bzImage" "$DOCKER" \
+	for f in "$KEELCTL" "$B/keel-vsock" "$B/keel-host" "$B/keel.img" "$B/bzImage" "$DOCKER" \
 		"$B/keel-fsguard" "$B/virtiofsd/virtiofsd" "$@"; do
 		[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite: $f missing (make test-vm builds it)"; exit 1; }
 	done
@@ -87,11 +87,14 @@ import_busybox() {
 	tar -C "$root" -cf "$TMP/bb.tar" . && docker import "$TMP/bb.tar" "$tag"
 }
 
-# boot LABEL [ARGS]: run-vm start in $state with ARGS, timed.
+# boot LABEL [ARGS]: run-vm start in $state with ARGS, timed. keel-host's
+# publish is off (--no-publish) unless boot_publish=1: most tests run their
+# own `keelctl publish --auto`, which must find the host ports free.
 boot() {
-	local label=$1 t0 t1 rc; shift
+	local label=$1 t0 t1 rc pub=(--no-publish); shift
+	[ "${boot_publish:-0}" = 1 ] && pub=()
 	t0=$(date +%s%3N)
-	run_vm start --state-dir "$state" --timeout "$bound_s" "$@" >"$TMP/start-$label.log" 2>&1
+	run_vm start --state-dir "$state" --timeout "$bound_s" "${pub[@]}" "$@" >"$TMP/start-$label.log" 2>&1
 	rc=$?
 	t1=$(date +%s%3N)
 	boot_ms=$(( t1 - t0 ))

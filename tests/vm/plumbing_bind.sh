@@ -151,8 +151,8 @@ check "a bind ends with its keelctl (binds no longer lists udp :5300)" \
 	sh -c "! '$KEELCTL' --hybrid '$state/vsock.sock' binds | grep -q ':5300'"
 docker network rm keel-bind-net >/dev/null 2>&1
 
-helper=$(cat "$state/bind-1.pid" 2>/dev/null)
+helper=$(cat "$state/keel-host.pid" 2>/dev/null)   # serves the --bind rules
 stop_docker_proxy
 stop_vm
-check "run-vm stop ends the --bind helper (pid ${helper:-?})" \
+check "run-vm stop ends keel-host and its --bind rules (pid ${helper:-?})" \
 	sh -c "test -n '$helper' && ! kill -0 '$helper' 2>/dev/null"

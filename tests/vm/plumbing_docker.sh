@@ -84,7 +84,7 @@ check "20 docker CLI calls in parallel all succeed ($ok/20)" test "$ok" = 20
 [ "$ok" = 20 ] || cat "$TMP"/par.* | sort | uniq -c | head
 
 docker rm -f ticker >/dev/null 2>&1
-fpid=$(cat "$state/docker-forward.pid" 2>/dev/null)
+fpid=$(cat "$state/keel-host.pid" 2>/dev/null)
 run_vm stop --state-dir "$state" >/dev/null 2>&1
 check "run-vm stop removes docker.sock" test ! -e "$sock"
-check "run-vm stop ends the forwarder (pid ${fpid:-?})" sh -c "test -n '$fpid' && ! kill -0 '$fpid' 2>/dev/null"
+check "run-vm stop ends keel-host, which serves it (pid ${fpid:-?})" sh -c "test -n '$fpid' && ! kill -0 '$fpid' 2>/dev/null"
