@@ -7,7 +7,7 @@
 #include "exitcodes.h"
 #include "frame.h"
 #include "fwd.h"
-#include "hostnet.h"
+#include "hostaddr.h"
 #include "json.h"
 #include "rpc.h"
 #include "show.h"

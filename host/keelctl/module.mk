@@ -7,8 +7,6 @@ KEELCTL_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(KEELCTL_SRC)) $(B)/obj/$(B)/gen/kee
 
 $(patsubst %.c,$(B)/obj/%.o,$(wildcard host/keelctl/*.c)): $(PROTO_GEN)
 $(B)/obj/host/keelctl/fwd.o $(B)/obj/host/keelctl/main.o: CFLAGS += -Ihost/bindd-client
-# bind.c: the guest's default host address (agent/hostnet.h, one definition).
-$(B)/obj/host/keelctl/bind.o: CFLAGS += -Iagent
 
 $(B)/keelctl: $(KEELCTL_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -lprotobuf-c -ljansson -lpthread -lm
