@@ -64,44 +64,6 @@ static const char usage[] =
 "3 cannot connect or connection lost, 4 protocol error or incompatible\n"
 "agent, 5 health --wait-ready timed out.\n";
 
-struct cmd_help { const char *name, *text; };
-static const struct cmd_help helps[] = {
-	{ "version", "usage: keelctl version\nPrints the agent's protocol version and whether it is compatible (same major).\n" },
-	{ "health", "usage: keelctl health [--wait-ready SECONDS]\nPrints the guest's health. Exit 0 when the agent answered, whatever the status.\n"
-		    "--wait-ready: poll until status is ok and dockerd answers, exit 5 if not within SECONDS.\n" },
-	{ "ports", "usage: keelctl ports [--watch]\nLists guest listening TCP and bound UDP sockets; --watch then prints\nadded/removed events as they happen.\n" },
-	{ "forward", "usage: keelctl forward [ADDR:]HOSTPORT:GUESTPORT\nListens on ADDR (127.0.0.1) HOSTPORT and forwards each connection to\nguest 127.0.0.1:GUESTPORT over its own forward stream. Runs until killed.\n" },
-	{ "forward-unix", "usage: keelctl forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
-			  "Serves the unix socket HOSTPATH (mode MODE, octal, default 0600; group NAME\n"
-			  "if given) and forwards each connection to the guest unix socket GUESTPATH\n"
-			  "over its own forward stream. A stale socket at HOSTPATH is replaced; the\n"
-			  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
-			  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
-	{ "publish", "usage: keelctl publish --auto [--bind ADDR] [--bindd PATH]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1). A port below 1024 the host refuses (no privilege) is asked of\nkeel-bindd at PATH (default " BINDD_SOCKET_DEFAULT ");\nwithout keel-bindd, or when it refuses, the port is skipped and the reason\nreported. Reconnects when the agent goes away.\n" },
-	{ "bind", "usage: keelctl bind [--udp] [--host-port N] [--wait] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
-		  "Asks the agent to listen on GUESTADDR:GUESTPORT in the guest (default address\n"
-		  "192.168.65.254, which host.keel.internal names) and carries each guest TCP\n"
-		  "connection (--udp: each guest peer's datagrams) to HOSTADDR:HOSTPORT on the\n"
-		  "host over its own stream. Streams arrive on vsock port N (--vsock) or the unix\n"
-		  "socket PATH_N (--uds/--hybrid PATH, mode 0600); N defaults to the first free\n"
-		  "port from 49152. The bind lasts while this runs; when the agent goes away it\n"
-		  "is made again. Exit 1 when the agent refuses (e.g. the guest port is taken).\n"
-		  "--wait: an agent that cannot be reached at start is waited for (with the\n"
-		  "same backoff) instead of exit 3; for helpers started with the VM.\n"
-		  "Example: keelctl bind 5432 127.0.0.1:5432\n" },
-	{ "binds", "usage: keelctl binds\nLists the agent's binds: id, transport, guest address, host port, target,\nstreams opened and streams the host side did not take.\n" },
-	{ "unbind", "usage: keelctl unbind ID\n       keelctl unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
-		    "Removes a bind by id, or by guest address and port (a bare number is an id;\n"
-		    "write :PORT, or give --tcp/--udp, for a port on the default address).\n"
-		    "Prints what was removed; exit 1 when nothing matched.\n" },
-	{ "time-sync", "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
-	{ "status", "usage: keelctl status [--state-dir DIR]\nThe VM as its host daemon (keel-host) reports it in DIR/status.json: the VM,\nthe helpers with their state and restarts, published ports, binds, shares and\nthe last time sync. DIR: $KEEL_STATE_DIR, else run-vm's default. Exit 3 when\nno keel-host runs there.\n" },
-	{ "shutdown", "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
-	{ "reboot", "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
-	{ "mount", "usage: keelctl mount TAG PATH [--fstype virtiofs|9p] [--ro]\nMounts a share (nosuid,nodev) at PATH under the agent's share root.\n" },
-	{ "unmount", "usage: keelctl unmount PATH\nUnmounts a share under the agent's share root.\n" },
-	{ "netconfig", "usage: keelctl netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\nConfigures a guest interface (default eth0) through rtnetlink.\n" },
-};
 
 static struct target tgt = { .kind = CONN_VSOCK, .cid = 3, .control_port = KEEL_CONTROL_PORT,
 			     .forward_port = KEEL_FORWARD_PORT, .timeout_ms = 10000 };
@@ -641,14 +603,60 @@ static int cmd_status(int argc, char **argv)
 	return cmd_status_run(NULL, json_out);
 }
 
-struct command { const char *name; int (*fn)(int, char **); };
+/* Every command: its name, what runs it, and its --help text. */
+struct command { const char *name; int (*fn)(int, char **); const char *help; };
 static const struct command commands[] = {
-	{ "version", cmd_version }, { "health", cmd_health }, { "ports", cmd_ports },
-	{ "forward", cmd_forward }, { "forward-unix", cmd_forward_unix }, { "publish", cmd_publish }, { "time-sync", cmd_time_sync },
-	{ "shutdown", cmd_power }, { "reboot", cmd_power }, { "mount", cmd_mount },
-	{ "unmount", cmd_unmount }, { "netconfig", cmd_netconfig },
-	{ "bind", cmd_bind }, { "binds", cmd_binds }, { "unbind", cmd_unbind },
-	{ "status", cmd_status },
+	{ "version", cmd_version,
+	  "usage: keelctl version\nPrints the agent's protocol version and whether it is compatible (same major).\n" },
+	{ "health", cmd_health,
+	  "usage: keelctl health [--wait-ready SECONDS]\nPrints the guest's health. Exit 0 when the agent answered, whatever the status.\n"
+	  "--wait-ready: poll until status is ok and dockerd answers, exit 5 if not within SECONDS.\n" },
+	{ "ports", cmd_ports,
+	  "usage: keelctl ports [--watch]\nLists guest listening TCP and bound UDP sockets; --watch then prints\nadded/removed events as they happen.\n" },
+	{ "forward", cmd_forward,
+	  "usage: keelctl forward [ADDR:]HOSTPORT:GUESTPORT\nListens on ADDR (127.0.0.1) HOSTPORT and forwards each connection to\nguest 127.0.0.1:GUESTPORT over its own forward stream. Runs until killed.\n" },
+	{ "forward-unix", cmd_forward_unix,
+	  "usage: keelctl forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
+	  "Serves the unix socket HOSTPATH (mode MODE, octal, default 0600; group NAME\n"
+	  "if given) and forwards each connection to the guest unix socket GUESTPATH\n"
+	  "over its own forward stream. A stale socket at HOSTPATH is replaced; the\n"
+	  "socket is removed on SIGINT, SIGTERM or SIGHUP. Runs until then.\n"
+	  "Example: keelctl forward-unix /tmp/docker.sock:/run/docker.sock\n" },
+	{ "publish", cmd_publish,
+	  "usage: keelctl publish --auto [--bind ADDR] [--bindd PATH]\nFollows guest TCP listeners and UDP sockets and binds the same port on ADDR\n(127.0.0.1). A port below 1024 the host refuses (no privilege) is asked of\nkeel-bindd at PATH (default " BINDD_SOCKET_DEFAULT ");\nwithout keel-bindd, or when it refuses, the port is skipped and the reason\nreported. Reconnects when the agent goes away.\n" },
+	{ "bind", cmd_bind,
+	  "usage: keelctl bind [--udp] [--host-port N] [--wait] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
+	  "Asks the agent to listen on GUESTADDR:GUESTPORT in the guest (default address\n"
+	  "192.168.65.254, which host.keel.internal names) and carries each guest TCP\n"
+	  "connection (--udp: each guest peer's datagrams) to HOSTADDR:HOSTPORT on the\n"
+	  "host over its own stream. Streams arrive on vsock port N (--vsock) or the unix\n"
+	  "socket PATH_N (--uds/--hybrid PATH, mode 0600); N defaults to the first free\n"
+	  "port from 49152. The bind lasts while this runs; when the agent goes away it\n"
+	  "is made again. Exit 1 when the agent refuses (e.g. the guest port is taken).\n"
+	  "--wait: an agent that cannot be reached at start is waited for (with the\n"
+	  "same backoff) instead of exit 3; for helpers started with the VM.\n"
+	  "Example: keelctl bind 5432 127.0.0.1:5432\n" },
+	{ "binds", cmd_binds,
+	  "usage: keelctl binds\nLists the agent's binds: id, transport, guest address, host port, target,\nstreams opened and streams the host side did not take.\n" },
+	{ "unbind", cmd_unbind,
+	  "usage: keelctl unbind ID\n       keelctl unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
+	  "Removes a bind by id, or by guest address and port (a bare number is an id;\n"
+	  "write :PORT, or give --tcp/--udp, for a port on the default address).\n"
+	  "Prints what was removed; exit 1 when nothing matched.\n" },
+	{ "time-sync", cmd_time_sync,
+	  "usage: keelctl time-sync [--threshold-ms N] [--offset-ms N]\nSends the host clock (plus --offset-ms, for tests); the guest steps its\nclock when off by more than the threshold (agent default 100 ms).\n" },
+	{ "status", cmd_status,
+	  "usage: keelctl status [--state-dir DIR]\nThe VM as its host daemon (keel-host) reports it in DIR/status.json: the VM,\nthe helpers with their state and restarts, published ports, binds, shares and\nthe last time sync. DIR: $KEEL_STATE_DIR, else run-vm's default. Exit 3 when\nno keel-host runs there.\n" },
+	{ "shutdown", cmd_power,
+	  "usage: keelctl shutdown\nAsks the guest's init for an orderly power-off.\n" },
+	{ "reboot", cmd_power,
+	  "usage: keelctl reboot\nAsks the guest's init for an orderly reboot.\n" },
+	{ "mount", cmd_mount,
+	  "usage: keelctl mount TAG PATH [--fstype virtiofs|9p] [--ro]\nMounts a share (nosuid,nodev) at PATH under the agent's share root.\n" },
+	{ "unmount", cmd_unmount,
+	  "usage: keelctl unmount PATH\nUnmounts a share under the agent's share root.\n" },
+	{ "netconfig", cmd_netconfig,
+	  "usage: keelctl netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\nConfigures a guest interface (default eth0) through rtnetlink.\n" },
 };
 
 static int parse_vsock(const char *s)
@@ -755,9 +763,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
 		if (wants_help(argc - i, argv + i)) {
-			for (size_t h = 0; h < sizeof(helps) / sizeof(helps[0]); h++)
-				if (strcmp(helps[h].name, argv[i]) == 0)
-					fputs(helps[h].text, stdout);
+			fputs(commands[c].help, stdout);
 			return EXIT_OK;
 		}
 		return commands[c].fn(argc - i, argv + i);
