@@ -99,7 +99,10 @@ int qmp_open(struct qmp *q, const char *path, unsigned timeout_ms)
 		goto fail;
 	e = json_object_get(greeting, "QMP") ? 0 : -EPROTO;
 	json_decref(greeting);
-	if (e == 0 && (e = qmp_command(q, "qmp_capabilities")) == 0)
+	/* then non-blocking: qmp_next reads once, and a reader that drains
+	 * the events must not wait out SO_RCVTIMEO after the last one */
+	if (e == 0 && (e = qmp_command(q, "qmp_capabilities")) == 0 &&
+	    (e = fd_set_nonblock(q->fd, true)) == 0)
 		return 0;
 fail:
 	qmp_close(q);

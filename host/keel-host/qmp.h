@@ -15,7 +15,7 @@ struct qmp {
 };
 
 /* Connect to the monitor socket and leave capabilities negotiation done;
- * replies wait at most timeout_ms. 0 or -errno. */
+ * the socket is then non-blocking (qmp_command polls). 0 or -errno. */
 int qmp_open(struct qmp *q, const char *path, unsigned timeout_ms);
 void qmp_close(struct qmp *q);
 /* Next message: -EAGAIN when no whole line has arrived yet (call again once
