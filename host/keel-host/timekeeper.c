@@ -7,6 +7,7 @@
 #include "rpc.h"
 #include "status.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,15 @@
 /* A SyncTime takes ~10 ms under TCG. A short bound matters: a sync begun
  * just before a pause blocks until it fails, and the RESUME waits behind it. */
 #define SYNC_TIMEOUT_MS 800u
+
+/* A sync after a resume that failed (the guest still busy) is tried again
+ * after this, not after the second a not-yet-booted agent gets. */
+#define RESUME_RETRY_MS 200u
+
+static bool is_resume(const char *why)
+{
+	return strcmp(why, "vm-resume") == 0 || strcmp(why, "host-resume") == 0;
+}
 
 static int64_t clock_ns(clockid_t c)
 {
@@ -114,9 +124,10 @@ static void *run(void *arg)
 			retry = NULL;
 			next_sync = mono_ms() + k->interval_s * 1000ull;
 		} else {
-			/* not up yet, or a resumed VM still busy: again in 1 s */
+			/* not up yet (again in 1 s), or a resumed VM still busy
+			 * catching up: soon, so the clock is right within ~1 s */
 			retry = why;
-			next_sync = mono_ms() + 1000;
+			next_sync = mono_ms() + (is_resume(why) ? RESUME_RETRY_MS : 1000);
 		}
 	}
 	return NULL;
