@@ -20,7 +20,14 @@ for f in "$ES" "$DOCKERD" "$KEELCTL" "$AGENT"; do
 done
 user_setup
 W=$TMP/w
-as_user mkdir -p "$W"
+as_user mkdir -p "$W/bin"
+# The user runs the program, and dockerd --validate, from a tree it can read
+# (a clone in a 0700 directory is not: tests/lib-user.sh stages USER_TOP).
+ES=$USER_TOP/build/keel-engine-settings
+DEFAULTS=$USER_TOP/rootfs/files/etc/docker/daemon.json
+if [ "$USER_TOP" != "$TOP" ]; then
+	cp "$DOCKERD" "$W/bin/dockerd" && chmod 755 "$W/bin/dockerd" && DOCKERD=$W/bin/dockerd
+fi
 
 # es NAME [ARGS...]: the settings $W/NAME.json (written by the caller) through
 # the program as the test user; rc in RC, the status in $W/NAME.status.
