@@ -135,10 +135,8 @@ static int target_addr(const Keel__ForwardRequest *rq, struct sockaddr_storage *
 
 	memset(ss, 0, sizeof(*ss));
 	if (rq->transport == KEEL__TRANSPORT__TRANSPORT_UNIX) {
-		if (!*rq->path || strlen(rq->path) >= sizeof(su->sun_path))
+		if (sockaddr_from_path(rq->path, su) < 0)
 			return -EINVAL;
-		su->sun_family = AF_UNIX;
-		strcpy(su->sun_path, rq->path);
 		*len = sizeof(*su);
 		return 0;
 	}

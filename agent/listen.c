@@ -2,6 +2,7 @@
  * and the accept path with the control cap and peer check (forward.c keeps
  * the host budget of forward streams). */
 #include "agent.h"
+#include "sockaddr.h"
 #include <errno.h>
 #include <linux/vm_sockets.h>
 #include <string.h>
@@ -14,12 +15,11 @@
 
 int listen_unix(const char *path, int *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int fd, e;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if ((e = sockaddr_from_path(path, &sa)) < 0)
+		return e;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;

@@ -6,6 +6,7 @@
  * ping. A Health request that needs a fresh ping is answered when it ends. */
 #include "agent.h"
 #include "clock.h"
+#include "sockaddr.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,12 +18,11 @@ static const char ping[] = "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
 
 static int unix_connect_nb(const char *path, int *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int fd, e;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if ((e = sockaddr_from_path(path, &sa)) < 0)
+		return e;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;

@@ -24,3 +24,17 @@ int sockaddr_from_ip(const char *ip, unsigned port, struct sockaddr_storage *ss,
 	}
 	return 0;
 }
+
+int sockaddr_from_path(const char *path, struct sockaddr_un *su)
+{
+	size_t n = strlen(path);
+
+	memset(su, 0, sizeof(*su));
+	if (n == 0)
+		return -EINVAL;
+	if (n >= sizeof(su->sun_path))
+		return -ENAMETOOLONG;
+	su->sun_family = AF_UNIX;
+	memcpy(su->sun_path, path, n + 1);
+	return 0;
+}

@@ -2,6 +2,7 @@
  * here blocks: readiness and restarts are driven by the epoll loop through
  * services_on_event, services_on_exit and services_tick. */
 #include "services.h"
+#include "sockaddr.h"
 #include "clock.h"
 #include "fd.h"
 #include "log.h"
@@ -266,12 +267,11 @@ static void schedule_restart(struct supervisor *s, struct svc *v, uint64_t now)
 
 static bool socket_accepts(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (sockaddr_from_path(path, &sa) < 0)
 		return false;
-	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return false;

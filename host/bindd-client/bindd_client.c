@@ -1,6 +1,7 @@
 /* bindd_client.c: the client half of the keel-bindd protocol
  * (bindd_proto.h). One connection per request. */
 #include "bindd_client.h"
+#include "sockaddr.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,13 +43,12 @@ static bool addr_ok(const char *addr)
 
 static int connect_daemon(const char *path, int *fd_out)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun;
 	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
+	if ((r = sockaddr_from_path(path, &sun)) < 0)
+		return r;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -5,6 +5,7 @@
  * One epoll loop: the listening unix socket, a signalfd, and up to MAX_CONNS
  * connections, each with a deadline. One request per connection. */
 #include "bind.h"
+#include "sockaddr.h"
 #include "peer.h"
 #include "request.h"
 #include "../bindd-client/bindd_proto.h"
@@ -134,13 +135,12 @@ static int clear_stale_socket(const struct sockaddr_un *sun)
  * connect while the group is still the daemon's own. */
 static int open_listener(struct bindd *d)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun;
 	mode_t old;
 	int r;
 
-	if (strlen(d->path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, d->path);
+	if ((r = sockaddr_from_path(d->path, &sun)) < 0)
+		return r;
 	if ((r = clear_stale_socket(&sun)) < 0)
 		return r;
 	d->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -1,5 +1,6 @@
 /* host/keel-host/console.c: the bounded console log (console.h). */
 #include "console.h"
+#include "sockaddr.h"
 #include "fd.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -59,13 +60,13 @@ int rotlog_write(struct rotlog *l, const void *buf, size_t n)
 
 int console_open(struct console *c, const char *sock_path, const char *log_path, off_t max)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	mode_t old;
 	int e;
 
 	c->cfd = -1;
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path) >= (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
+	if ((e = sockaddr_from_path(sock_path, &sa)) < 0)
+		return e;
 	if ((e = rotlog_open(&c->log, log_path, max)) < 0)
 		return e;
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -1,5 +1,6 @@
 /* host/keel-host/qmp.c: QMP over a unix socket (qmp.h). */
 #include "qmp.h"
+#include "sockaddr.h"
 #include "fd.h"
 #include <errno.h>
 #include <poll.h>
@@ -78,14 +79,14 @@ int qmp_command(struct qmp *q, const char *cmd)
 
 int qmp_open(struct qmp *q, const char *path, unsigned timeout_ms)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	json_t *greeting;
 	int e;
 
 	q->n = 0;
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
+	if ((e = sockaddr_from_path(path, &sa)) < 0)
+		return e;
 	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (q->fd < 0)
 		return -errno;

@@ -1,6 +1,7 @@
 /* backend: keel-vsock's epoll loop and its vhost-user side; the vsock
  * device itself is stream.c (device.h explains the split and the thread). */
 #include "device.h"
+#include "sockaddr.h"
 #include "clock.h"
 #include "fd.h"
 #include "log.h"
@@ -104,13 +105,12 @@ static void on_kick(struct backend *b, unsigned idx)
 
 static int listen_unix(const char *path, int backlog)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	struct stat st;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if ((fd = sockaddr_from_path(path, &sa)) < 0)
+		return fd;
 	/* a stale socket from an earlier run is replaced; anything else is not ours */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))

@@ -1,4 +1,5 @@
 #include "conn.h"
+#include "sockaddr.h"
 #include "fd.h"
 #include "frame.h"
 #include "keel.pb-c.h"
@@ -37,11 +38,11 @@ static int connect_to(const struct sockaddr *sa, socklen_t len, int *out)
 
 static int unix_connect(const char *path, int *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
+	int e;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if ((e = sockaddr_from_path(path, &sa)) < 0)
+		return e;
 	return connect_to((struct sockaddr *)&sa, sizeof(sa), out);
 }
 

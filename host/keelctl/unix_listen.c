@@ -1,21 +1,12 @@
 /* host/keelctl/unix_listen.c: see unix_listen.h. */
 #include "unix_listen.h"
+#include "sockaddr.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-static int fill_addr(const char *path, struct sockaddr_un *su)
-{
-	if (!*path || strlen(path) >= sizeof(su->sun_path))
-		return -ENAMETOOLONG;
-	memset(su, 0, sizeof(*su));
-	su->sun_family = AF_UNIX;
-	strcpy(su->sun_path, path);
-	return 0;
-}
 
 /* A socket file that refuses connections is left over from a process that
  * died; a live one, or any other file, is not ours to remove. */
@@ -52,7 +43,7 @@ int unix_listen(const char *path, mode_t mode, gid_t gid, struct unix_listener *
 	struct stat st;
 	int fd, e;
 
-	if ((e = fill_addr(path, &su)) < 0)
+	if ((e = sockaddr_from_path(path, &su)) < 0)
 		return e;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
