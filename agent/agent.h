@@ -135,7 +135,6 @@ bool listener_next_resume(const struct agent *a, uint64_t *when);
 
 /* listen.c */
 int listen_unix(const char *path, int *out);
-int listen_vsock(unsigned port, int *out);
 int agent_listen(struct agent *a);
 
 /* auth.c: the first frame of a host stream */

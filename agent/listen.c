@@ -3,6 +3,7 @@
  * the host budget of forward streams). */
 #include "agent.h"
 #include "sockaddr.h"
+#include "vsock.h"
 #include <errno.h>
 #include <linux/vm_sockets.h>
 #include <string.h>
@@ -26,23 +27,6 @@ int listen_unix(const char *path, int *out)
 	unlink(path); /* a stale socket from a previous run */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
 	    listen(fd, BACKLOG) < 0) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	*out = fd;
-	return 0;
-}
-
-int listen_vsock(unsigned port, int *out)
-{
-	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
-				  .svm_port = port };
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), e;
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, BACKLOG) < 0) {
 		e = -errno;
 		close(fd);
 		return e;
@@ -115,9 +99,9 @@ int agent_listen(struct agent *a)
 	for (unsigned i = 0; i < 4; i++)
 		a->lis[i].ev.fd = -1;
 	if (a->cfg.vsock) {
-		if ((e = listen_vsock(a->cfg.control_port, &fd)) < 0 || (e = add_listener(a, 0, fd)) < 0)
+		if ((e = vsock_listen(a->cfg.control_port, SOCK_NONBLOCK, BACKLOG, &fd)) < 0 || (e = add_listener(a, 0, fd)) < 0)
 			return e;
-		if ((e = listen_vsock(a->cfg.forward_port, &fd)) < 0 || (e = add_listener(a, 1, fd)) < 0)
+		if ((e = vsock_listen(a->cfg.forward_port, SOCK_NONBLOCK, BACKLOG, &fd)) < 0 || (e = add_listener(a, 1, fd)) < 0)
 			return e;
 	}
 	if (a->cfg.control_uds) {

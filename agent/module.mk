@@ -1,7 +1,7 @@
 # agent/: keel-agent, the guest daemon (glibc; links libmnl and protobuf-c).
 # Every agent/*.c is part of it (ports and netconf included); main.c holds
 # main(), the rest is also reachable from unit tests and fuzzers.
-AGENT_SRC := $(wildcard agent/*.c) proto/frame.c proto/relay.c $(COMMON_SRC)
+AGENT_SRC := $(wildcard agent/*.c) proto/frame.c proto/relay.c proto/vsock.c $(COMMON_SRC)
 AGENT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(AGENT_SRC)) $(B)/obj/$(B)/gen/keel.pb-c.o
 
 # Generated header first: every agent object includes keel.pb-c.h.

@@ -8,6 +8,7 @@
 #include "frame.h"
 #include "fwd.h"
 #include "hostaddr.h"
+#include "vsock.h"
 #include "json.h"
 #include "rpc.h"
 #include "show.h"
@@ -116,22 +117,6 @@ static int resolve_target(struct binder *b)
 
 /* --- the stream listener -------------------------------------------------- */
 
-static int listen_vsock(unsigned port, int *out)
-{
-	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
-		e = -errno;
-		close(fd);
-		return e == -EADDRINUSE ? -EEXIST : e;
-	}
-	*out = fd;
-	return 0;
-}
-
 /* keel-vsock's (and Firecracker's) name for guest-initiated connections to
  * host port N is <socket>_N; the agent's --host-uds uses the same. */
 static int listen_unix(struct binder *b, unsigned port)
@@ -145,8 +130,10 @@ static int listen_port(struct binder *b, unsigned port)
 {
 	int e;
 
-	if (b->t->kind == CONN_VSOCK)
-		return listen_vsock(port, &b->lfd);
+	if (b->t->kind == CONN_VSOCK) {
+		e = vsock_listen(port, 0, 512, &b->lfd);
+		return e == -EADDRINUSE ? -EEXIST : e;
+	}
 	e = listen_unix(b, port);
 	if (e == 0)
 		b->lfd = b->ul.fd;
