@@ -1,5 +1,6 @@
 /* agent/main.c: keel-agent's command line, setup and shutdown. */
 #include "agent.h"
+#include "decimal.h"
 #include "dns.h"
 #include "fd.h"
 #include "frame.h"
@@ -97,11 +98,7 @@ static const struct option opts[] = {
 
 static bool num(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && *s && !*end && *v >= lo && *v <= hi;
+	return parse_decimal(s, hi, v) && *v >= lo;
 }
 
 static const char *secret_file;

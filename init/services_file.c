@@ -2,6 +2,7 @@
  * experiments (docs/init.md has the format). Strings live in the table's own
  * arena; every limit is checked. */
 #include "services.h"
+#include "decimal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,14 +43,9 @@ static const char *intern(struct service_table *t, const char *s)
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned long long v;
 
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
+	if (!parse_decimal(s, max, &v))
 		return false;
 	*out = (unsigned)v;
 	return true;

@@ -1,5 +1,6 @@
 /* host/keel-host/plan.c: the daemon's command line (plan.h). */
 #include "plan.h"
+#include "decimal.h"
 #include "frame.h"
 #include "secret.h"
 #include <errno.h>
@@ -9,11 +10,12 @@
 
 static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *v)
 {
-	char *end;
+	unsigned long long x;
 
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return *s && !*end && !errno && *v >= min && *v <= max;
+	if (!parse_decimal(s, max, &x) || x < min)
+		return false;
+	*v = (unsigned long)x;
+	return true;
 }
 
 bool plan_parse_bind(const char *rule, struct bind_spec *s)

@@ -3,6 +3,7 @@
  * Cloud Hypervisor), so the host reaches the guest without /dev/vhost-vsock
  * and without privilege. docs/vsock.md describes the protocol and choices. */
 #include "backend.h"
+#include "decimal.h"
 #include "log.h"
 #include <getopt.h>
 #include <stdio.h>
@@ -26,12 +27,7 @@ static void usage(FILE *f)
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	*out = strtoull(s, &end, 10);
-	return *end || *out > max ? -1 : 0;
+	return parse_decimal(s, max, out) ? 0 : -1;
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* host/keelctl/main.c: keelctl, the host's client of keel-agent. */
 #include "conn.h"
+#include "decimal.h"
 #include "bind.h"
 #include "bindd_proto.h"
 #include "exitcodes.h"
@@ -80,11 +81,12 @@ static int usage_err(const char *msg)
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
-	char *end;
+	unsigned long long x;
 
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return *s && !*end && !errno && *v <= max;
+	if (!parse_decimal(s, max, &x))
+		return false;
+	*v = (unsigned long)x;
+	return true;
 }
 
 static bool wants_help(int argc, char **argv)

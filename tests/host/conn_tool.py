@@ -82,20 +82,28 @@ def cmd_hold(src, *specs):
                 continue
             s.setblocking(False)
             socks[t].append(s)
+    def report():
+        print("open=%d %s" % (sum(len(v) for v in socks.values()),
+                              " ".join("%s:%d=%d" % (t[0], t[1], len(v)) for t, v in socks.items())),
+              flush=True)
+
+    def prune():
+        for t in socks:
+            socks[t] = [s for s in socks[t] if not closed(s)]
+        return [len(v) for v in socks.values()]
+
     # The count is what the server left open: on a loaded machine it may
     # take a while to close what it refuses, so wait until it settles.
     prev, deadline = None, time.time() + 15
     while True:
         time.sleep(1)
-        for t in socks:
-            socks[t] = [s for s in socks[t] if not closed(s)]
-        cur = [len(v) for v in socks.values()]
+        cur = prune()
         if cur == prev or time.time() > deadline:
             break
         prev = cur
-    print("open=%d %s" % (sum(len(v) for v in socks.values()),
-                          " ".join("%s:%d=%d" % (t[0], t[1], len(v)) for t, v in socks.items())),
-          flush=True)
+    report()
+    # Held from now on (a byte every 2 s); a new line whenever the server
+    # closes some, so the last line is what is open now.
     while True:
         time.sleep(2)
         for v in socks.values():
@@ -104,7 +112,10 @@ def cmd_hold(src, *specs):
                     s.send(b"\0")
                 except OSError:
                     pass
-                closed(s)
+        cur = prune()
+        if cur != prev:
+            prev = cur
+            report()
 
 
 def cmd_holdunix(path, n):
