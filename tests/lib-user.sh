@@ -18,11 +18,12 @@ TEST_USER=${KEEL_TEST_USER:-keel-test}
 # be the program itself (setpriv and env exec it): "${AS_USER[@]}" CMD &
 as_user() { "${AS_USER[@]}" "$@"; }
 
-# What scripts/run-vm reads from its tree.
+# What scripts/run-vm reads from its tree, and the docker CLI tests hand it
+# as DOCKER_CLI.
 _user_top_files=(scripts rootfs/files/etc/subuid rootfs/files/etc/subgid
 	rootfs/files/etc/docker/daemon.json build/keel-engine-settings build/keel-host
 	build/bzImage build/keel.img build/keelctl build/keel-vsock build/keel-fsguard
-	build/virtiofsd)
+	build/virtiofsd build/tests/bin/docker)
 
 _user_stage_top() {
 	local f

@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib-image.sh"
 img_require
 export DOCKER_CONFIG=$TMP/docker-config   # the context goes here, not in ~/.docker
-export DOCKER_CLI=$DOCKER                 # run-vm's docker CLI
+export DOCKER_CLI=$USER_TOP/build/tests/bin/docker   # run-vm's docker CLI, one the user can run
 # run-vm runs as the test user and writes the context there
 mkdir -p "$DOCKER_CONFIG" && chown "$TEST_UID:$TEST_GID" "$DOCKER_CONFIG"
 boot plumbing --no-data --no-share || exit 1
