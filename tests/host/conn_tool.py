@@ -92,18 +92,12 @@ def cmd_hold(src, *specs):
             socks[t] = [s for s in socks[t] if not closed(s)]
         return [len(v) for v in socks.values()]
 
-    # The count is what the server left open: on a loaded machine it may
-    # take a while to close what it refuses, so wait until it settles.
-    prev, deadline = None, time.time() + 15
-    while True:
-        time.sleep(1)
-        cur = prune()
-        if cur == prev or time.time() > deadline:
-            break
-        prev = cur
+    time.sleep(1)
+    prev = prune()
     report()
     # Held from now on (a byte every 2 s); a new line whenever the server
-    # closes some, so the last line is what is open now.
+    # closes some (a loaded one closes what it refuses late), so the last
+    # line is what is open now.
     while True:
         time.sleep(2)
         for v in socks.values():

@@ -20,8 +20,9 @@ c.sendall(b'{"return": {}}\r\n')
 def pause_resume(*a):
     c.sendall(b'{"timestamp": {}, "event": "STOP"}\r\n')
     time.sleep(1)
+    t = time.monotonic()   # before the send: keel-host may sync before we write
     c.sendall(b'{"timestamp": {}, "event": "RESUME"}\r\n')
-    open(st + "/resumed", "w").write("%.3f\n" % time.monotonic())
+    open(st + "/resumed", "w").write("%.3f\n" % t)
 signal.signal(signal.SIGUSR1, pause_resume)
 while True:
     time.sleep(100)
