@@ -21,6 +21,7 @@
 #include "status.h"
 #include "supervise.h"
 #include "timekeeper.h"
+#include "vu_relay.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static const char usage[] =
 "                 [--no-publish] [--bindd PATH] [--bind [udp:]GUESTPORT:HOSTADDR:HOSTPORT]...\n"
 "                 [--sync-interval S] [--console-max BYTES] [--log-max BYTES]\n"
 "                 [--info KEY=VALUE]... [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...\n"
-"                 [--reboot-on-death NAME]...\n"
+"                 [--reboot-on-death NAME]... [--relay NAME FRONT]...\n"
 "                 --qemu ARGC ARGV...\n"
 "The host daemon of one keel VM; scripts/run-vm start runs it (docs/host-daemon.md).\n";
 
@@ -52,6 +53,8 @@ struct daemon {
 	struct vm vm;
 	struct console con;
 	struct rotlog log;           /* our own stderr, STATE/keel-host.log */
+	struct vu_relay relays[PLAN_HELPERS_MAX];   /* --relay: QEMU's vhost-user sockets */
+	size_t n_relays;
 	char path[7][4096];
 	int ep, sfd;
 	uint64_t quit_at, kill_at;   /* 0: not due */
@@ -197,6 +200,10 @@ static int timeout_ms(struct daemon *d)
 		kill(d->vm.qemu.pid, SIGKILL);
 		d->kill_at = 0;
 	}
+	for (size_t i = 0; i < d->n_relays; i++) {
+		due = vu_relay_timeout(&d->relays[i]);
+		t = due >= 0 && (t < 0 || due < t) ? due : t;
+	}
 	for (int i = 0; i < 2; i++) {
 		uint64_t at = i ? d->kill_at : d->quit_at;
 		if (!at)
@@ -206,6 +213,14 @@ static int timeout_ms(struct daemon *d)
 	}
 	/* our own log is checked against its bound every 10 s at most */
 	return t < 0 || t > 10000 ? 10000 : t;
+}
+
+static bool relay_ready(struct daemon *d, int fd)
+{
+	for (size_t i = 0; i < d->n_relays; i++)
+		if (vu_relay_ready(&d->relays[i], fd))
+			return true;
+	return false;
 }
 
 static void loop(struct daemon *d)
@@ -221,6 +236,8 @@ static void loop(struct daemon *d)
 					return;
 				continue;
 			}
+			if (relay_ready(d, fd))
+				continue;
 			int before = d->con.cfd;
 			console_ready(&d->con, fd);
 			if (d->con.cfd >= 0 && d->con.cfd != before)
@@ -228,6 +245,24 @@ static void loop(struct daemon *d)
 		}
 		rotlog_check(&d->log);
 	}
+}
+
+/* QEMU's side of each relayed helper, before QEMU starts. */
+static int open_relays(struct daemon *d)
+{
+	for (size_t i = 0; i < d->plan.n_helpers; i++) {
+		const struct plan_helper *h = &d->plan.helpers[i];
+		int e;
+		if (!h->relay_front)
+			continue;
+		if ((e = vu_relay_open(&d->relays[d->n_relays], h->name, h->relay_front, h->socket,
+				       d->ep)) < 0) {
+			log_err("%s: cannot listen on %s: %s", h->name, h->relay_front, strerror(-e));
+			return e;
+		}
+		d->n_relays++;
+	}
+	return 0;
 }
 
 static int setup(struct daemon *d)
@@ -267,7 +302,7 @@ static int setup(struct daemon *d)
 			      (off_t)d->plan.console_max)) < 0)
 		return e;
 	watch(d, d->con.lfd);
-	return 0;
+	return open_relays(d);
 }
 
 /* The shares the front end listed in STATE/shares (DIR TAB TAG TAB NOTE). */
@@ -325,6 +360,8 @@ static int run(struct daemon *d)
 		}
 	}
 	services_stop();
+	for (size_t i = 0; i < d->n_relays; i++)
+		vu_relay_close(&d->relays[i]);
 	status_set_str("daemon", "state", "exited");
 	log_info("the VM is down (qemu %s); every helper stopped", d->vm.qemu.last_exit);
 	return strcmp(d->vm.qemu.last_exit, "exit 0") == 0 ? 0 : 1;

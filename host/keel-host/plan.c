@@ -55,6 +55,14 @@ static char **take_vector(int argc, char **argv, int *i, char **saved)
 	return v;
 }
 
+static struct plan_helper *helper_named(struct host_plan *p, const char *name)
+{
+	for (size_t h = 0; h < p->n_helpers; h++)
+		if (strcmp(p->helpers[h].name, name) == 0)
+			return &p->helpers[h];
+	return NULL;
+}
+
 static int bad(char *err, size_t n, const char *what, const char *arg)
 {
 	snprintf(err, n, "%s%s%s", what, arg ? ": " : "", arg ? arg : "");
@@ -136,12 +144,17 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 			p->n_helpers++;
 			continue;
 		} else if (strcmp(o, "--reboot-on-death") == 0) {
-			size_t h = 0;
-			while (h < p->n_helpers && strcmp(p->helpers[h].name, a) != 0)
-				h++;
-			if (h == p->n_helpers)
+			struct plan_helper *h = helper_named(p, a);
+			if (!h)
 				return bad(err, errlen, "--reboot-on-death: no such helper (yet)", a);
-			p->helpers[h].reboot_vm = true;
+			h->reboot_vm = true;
+		} else if (strcmp(o, "--relay") == 0) {
+			struct plan_helper *h = helper_named(p, a);
+			if (!h || i + 2 >= argc || !h->socket[0])
+				return bad(err, errlen, "--relay NAME FRONT: no such helper (yet)", a);
+			h->relay_front = argv[i + 2];
+			i += 3;
+			continue;
 		} else if (strcmp(o, "--qemu") == 0) {
 			i++;
 			if (!(p->qemu = take_vector(argc, argv, &i, &saved)))

@@ -9,6 +9,8 @@
  *             [--info KEY=VALUE]...        (shown in status: accel, cpus...)
  *             [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...
  *             [--reboot-on-death NAME]...  (a helper the VM cannot do without)
+ *             [--relay NAME FRONT]...      (QEMU's vhost-user socket for helper
+ *                                           NAME: keel-host relays, vu_relay.h)
  *             --qemu ARGC ARGV...
  *
  * Argument vectors are counted, so nothing in them needs quoting. */
@@ -29,6 +31,7 @@ struct plan_helper {
 	const char *fd3_dir;         /* NULL or a directory passed as fd 3 */
 	char **argv;                 /* NULL-terminated (points into argv) */
 	bool reboot_vm;              /* its death restarts the VM (--reboot-on-death) */
+	const char *relay_front;     /* --relay: QEMU connects here, keel-host to socket */
 };
 
 struct host_plan {

@@ -44,8 +44,9 @@ static void pid_file(const struct vm *v, const struct proc *p)
 
 static void report(const struct vm *v, const struct proc *p, const char *state)
 {
-	/* every helper is a vhost-user backend, which QEMU never reconnects */
-	const char *note = p->restarts && !p->reboot_vm && !v->reboots ?
+	/* every helper is a vhost-user backend, which QEMU never reconnects
+	 * unless keel-host relays its socket */
+	const char *note = p->restarts && !p->reboot_vm && !p->relayed && !v->reboots ?
 		"restarted, but QEMU does not reconnect its vhost-user device: "
 		"its device is down until the VM restarts" : NULL;
 
@@ -79,7 +80,8 @@ void vm_init(struct vm *v, const struct host_plan *p)
 	for (size_t i = 0; i < p->n_helpers; i++)
 		v->helpers[i] = (struct proc){ .name = p->helpers[i].name, .socket = p->helpers[i].socket,
 					       .fd3_dir = p->helpers[i].fd3_dir, .argv = p->helpers[i].argv,
-					       .backoff_ms = BACKOFF_MIN_MS, .reboot_vm = p->helpers[i].reboot_vm };
+					       .backoff_ms = BACKOFF_MIN_MS, .reboot_vm = p->helpers[i].reboot_vm,
+					       .relayed = p->helpers[i].relay_front != NULL };
 	v->qemu = (struct proc){ .name = "qemu", .argv = p->qemu };
 }
 
@@ -161,8 +163,9 @@ static void helper_died(struct vm *v, struct proc *p, int status)
 	}
 	/* A vhost-user backend exits 0 when QEMU closes its socket, which QEMU
 	 * does as it exits (a guest power-off): its SIGCHLD can come before
-	 * QEMU's. Only a crash or a kill restarts the VM. */
-	if (p->reboot_vm && status == 0) {
+	 * QEMU's (a relayed one: when the relay closes it, as QEMU did). Only a
+	 * crash or a kill restarts it, or the VM. */
+	if ((p->reboot_vm || p->relayed) && status == 0) {
 		report(v, p, "stopped");
 		return;
 	}

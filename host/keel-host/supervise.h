@@ -7,10 +7,12 @@
  * its death signal, so a kill -9 of keel-host leaves nothing running.
  *
  * QEMU (7.2, and its master as of 2025) does not reconnect a vhost-user-vsock
- * or vhost-user-fs device to a new backend: a restarted helper serves
- * nothing until the VM restarts. A helper marked reboot_vm (keel-vsock:
- * without it the VM cannot be reached at all) therefore restarts the whole
- * VM: QEMU is stopped, and helpers and QEMU start again (vm_restart). */
+ * or vhost-user-fs device to a new backend. A relayed helper (keel-vsock:
+ * QEMU talks to keel-host's relay, vu_relay.h) is restarted in place, and
+ * the relay hands it QEMU's session. Any other helper serves nothing after
+ * a restart until the VM restarts; one marked reboot_vm therefore restarts
+ * the whole VM: QEMU is stopped, and helpers and QEMU start again
+ * (vm_restart). */
 #ifndef KEEL_HOST_SUPERVISE_H
 #define KEEL_HOST_SUPERVISE_H
 #include "plan.h"
@@ -28,6 +30,7 @@ struct proc {
 	uint64_t started_ms, restart_at_ms;   /* restart_at_ms 0: none due */
 	char last_exit[64];
 	bool reboot_vm;
+	bool relayed;                /* QEMU reaches it through keel-host's relay */
 };
 
 struct vm {

@@ -70,15 +70,6 @@ void vu_signal(struct vu_dev *d, unsigned idx)
 			return;	/* a full eventfd already means "interrupt" */
 }
 
-static void close_fds(int *fds, unsigned nfds)
-{
-	for (unsigned i = 0; i < nfds; i++)
-		if (fds[i] >= 0) {
-			close(fds[i]);
-			fds[i] = -1;
-		}
-}
-
 static int refuse(struct vu_dev *d, const char *why, int err)
 {
 	d->error = why;
@@ -279,13 +270,6 @@ static int dispatch(struct vu_dev *d, const struct vu_msg *m, int *fds, unsigned
 	}
 }
 
-/* Requests whose answer is a reply of their own, not a REPLY_ACK. */
-static bool has_reply(uint32_t req)
-{
-	return req == VU_GET_FEATURES || req == VU_GET_PROTOCOL_FEATURES ||
-	       req == VU_GET_QUEUE_NUM || req == VU_GET_VRING_BASE || req == VU_GET_CONFIG;
-}
-
 int vu_dispatch(struct vu_dev *d, const struct vu_msg *m, int *fds, unsigned nfds,
 		struct vu_msg *reply, bool *reply_due)
 {
@@ -301,58 +285,20 @@ int vu_dispatch(struct vu_dev *d, const struct vu_msg *m, int *fds, unsigned nfd
 		r = refuse(d, "payload too large", -EMSGSIZE);
 	else
 		r = dispatch(d, m, fds, nfds, reply);
-	close_fds(fds, nfds);
-	*reply_due = has_reply(m->hdr.request) || ack;
-	if (has_reply(m->hdr.request) && r < 0) {
+	vu_close_fds(fds, nfds);
+	*reply_due = vu_has_reply(m->hdr.request) || ack;
+	if (vu_has_reply(m->hdr.request) && r < 0) {
 		/* QEMU waits for this reply: answer with zeroes of the size it
 		 * expects rather than leave it hanging */
 		memset(&reply->p, 0, sizeof(reply->p));
 		reply->hdr.size = m->hdr.request == VU_GET_VRING_BASE ? sizeof(struct vu_state) :
 				  m->hdr.request == VU_GET_CONFIG && m->hdr.size <= sizeof(m->p) ?
 				  m->hdr.size : sizeof(uint64_t);
-	} else if (!has_reply(m->hdr.request) && ack) {
+	} else if (!vu_has_reply(m->hdr.request) && ack) {
 		reply->p.u64 = r < 0 ? 1 : 0;
 		reply->hdr.size = sizeof(uint64_t);
 	}
 	return r < 0 ? r : 0;
-}
-
-/* Receive the header and any fds QEMU attached to it. */
-static int recv_hdr(int sock, struct vu_hdr *h, int *fds, unsigned *nfds)
-{
-	char cbuf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
-	struct iovec iov = { h, sizeof(*h) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
-
-	*nfds = 0;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (unsigned i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < VU_MAX_FDS)
-				fds[(*nfds)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	if (n == 0)
-		return -EPIPE;
-	if ((size_t)n < sizeof(*h) || (mh.msg_flags & MSG_CTRUNC)) {
-		close_fds(fds, *nfds);
-		*nfds = 0;
-		return -EPROTO;
-	}
-	return 0;
 }
 
 int vu_serve_one(struct vu_dev *d)
@@ -363,28 +309,17 @@ int vu_serve_one(struct vu_dev *d)
 	bool reply_due;
 	int r;
 
-	r = recv_hdr(d->sock, &m.hdr, fds, &nfds);
+	memset(&m.p, 0, sizeof(m.p));
+	r = vu_recv(d->sock, &m.hdr, &m.p, sizeof(m.p), fds, &nfds);
+	if (r == -EPROTO)
+		d->error = "bad header (version or size)";
 	if (r < 0)
 		return r;
-	if ((m.hdr.flags & 3) != VU_VERSION || m.hdr.size > sizeof(m.p)) {
-		close_fds(fds, nfds);
-		d->error = "bad header (version or size)";
-		return -EPROTO;
-	}
-	memset(&m.p, 0, sizeof(m.p));
-	r = fd_read_exact(d->sock, &m.p, m.hdr.size);
-	if (r < 0) {
-		close_fds(fds, nfds);
-		return r;
-	}
 	r = vu_dispatch(d, &m, fds, nfds, &reply, &reply_due);
 	if (reply_due) {
-		struct iovec iov[2] = { { &reply.hdr, sizeof(reply.hdr) },
-					{ &reply.p, reply.hdr.size } };
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-		ssize_t w = sendmsg(d->sock, &mh, MSG_NOSIGNAL);
-		if (w != (ssize_t)(sizeof(reply.hdr) + reply.hdr.size))
-			return w < 0 ? -errno : -EPROTO;
+		int w = vu_send(d->sock, &reply.hdr, &reply.p, NULL, 0);
+		if (w < 0)
+			return w;
 	}
 	/* a refused message is reported, but QEMU decides whether to go on */
 	return r < 0 ? 1 : 0;

@@ -7,24 +7,9 @@
 #define KEEL_VSOCK_VHOST_USER_H
 #include "guestmem.h"
 #include "vring.h"
+#include "vu_wire.h"
 #include <stdbool.h>
 #include <stdint.h>
-
-enum vu_request {
-	VU_GET_FEATURES = 1, VU_SET_FEATURES, VU_SET_OWNER, VU_RESET_OWNER,
-	VU_SET_MEM_TABLE, VU_SET_LOG_BASE, VU_SET_LOG_FD, VU_SET_VRING_NUM,
-	VU_SET_VRING_ADDR, VU_SET_VRING_BASE, VU_GET_VRING_BASE,
-	VU_SET_VRING_KICK, VU_SET_VRING_CALL, VU_SET_VRING_ERR,
-	VU_GET_PROTOCOL_FEATURES, VU_SET_PROTOCOL_FEATURES, VU_GET_QUEUE_NUM,
-	VU_SET_VRING_ENABLE, VU_SEND_RARP, VU_NET_SET_MTU, VU_SET_BACKEND_REQ_FD,
-	VU_IOTLB_MSG, VU_SET_VRING_ENDIAN, VU_GET_CONFIG, VU_SET_CONFIG,
-};
-
-#define VU_VERSION		1u
-#define VU_FLAG_REPLY		(1u << 2)
-#define VU_FLAG_NEED_REPLY	(1u << 3)
-#define VU_VRING_NOFD		(1ull << 8)
-#define VU_VRING_IDX_MASK	0xffull
 
 #define VIRTIO_F_VERSION_1		32
 #define VHOST_USER_F_PROTOCOL_FEATURES	30
@@ -32,10 +17,8 @@ enum vu_request {
 #define VU_PROTOCOL_F_CONFIG		9
 
 #define VU_NVQ 2		/* rx = 0, tx = 1 */
-#define VU_MAX_FDS 8
 #define VU_CONFIG_MAX 256
 
-struct vu_hdr { uint32_t request, flags, size; } __attribute__((packed));
 struct vu_state { uint32_t index, num; };
 struct vu_addr { uint32_t index, flags; uint64_t desc, used, avail, log; };
 struct vu_mem_region { uint64_t gpa, size, uva, mmap_offset; };

@@ -36,7 +36,7 @@ static int connect_to(const struct sockaddr *sa, socklen_t len, int *out)
 	return 0;
 }
 
-static int unix_connect(const char *path, int *out)
+int conn_unix(const char *path, int *out)
 {
 	struct sockaddr_un sa;
 	int e;
@@ -95,13 +95,13 @@ int conn_open(const struct target *t, int forward, int *fd)
 
 	switch (t->kind) {
 	case CONN_UDS:
-		e = unix_connect(forward ? t->forward_path : t->path, fd);
+		e = conn_unix(forward ? t->forward_path : t->path, fd);
 		break;
 	case CONN_VSOCK:
 		e = vsock_connect(t->cid, port, fd);
 		break;
 	default:
-		e = unix_connect(t->path, fd);
+		e = conn_unix(t->path, fd);
 		if (e == 0) {
 			set_timeouts(*fd, t->timeout_ms);
 			e = hybrid_handshake(*fd, port);

@@ -23,4 +23,6 @@ struct target {
 /* A blocking stream to the agent's control or forward port, its Auth frame
  * sent (no reply to wait for); -errno. */
 int conn_open(const struct target *t, int forward, int *fd);
+/* A stream connection to the unix socket at path: 0 with *fd, or -errno. */
+int conn_unix(const char *path, int *fd);
 #endif

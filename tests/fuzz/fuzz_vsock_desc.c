@@ -11,6 +11,7 @@
 #include "host/keel-vsock/vring.c"
 #include "host/keel-vsock/vsock_pkt.c"
 #include "host/keel-vsock/vhost_user.c"
+#include "host/keel-vsock/vu_wire.c"
 #include <stdint.h>
 #include <string.h>
 

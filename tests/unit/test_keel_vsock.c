@@ -5,6 +5,7 @@
 #include "host/keel-vsock/vring.c"
 #include "host/keel-vsock/vsock_pkt.c"
 #include "host/keel-vsock/vhost_user.c"
+#include "host/keel-vsock/vu_wire.c"
 #include "host/keel-vsock/conn.h"
 
 #define GPA 0x100000ull

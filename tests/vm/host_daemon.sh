@@ -9,9 +9,11 @@
 #     released after docker rm -f; the guest clock stepped back 30 s from a
 #     privileged container, then qmp stop/cont: within 100 ms 2 s after the
 #     resume; the same step without a pause: corrected within the interval;
-#     kill -9 of the file server: restarted, counted; kill -9 of keel-vsock:
-#     the VM restarts (QEMU cannot reconnect a vhost-user device) and docker
-#     ps through the host socket and a read of the share work again;
+#     kill -9 of keel-vsock: a new keel-vsock gets QEMU's session from
+#     keel-host's relay, docker ps through the host socket works again within
+#     5 s, same QEMU, and a read of the share works; kill -9 of the file
+#     server: restarted, counted, docker ps works (the share itself stays
+#     down until a VM restart: docs/host-daemon.md);
 #     kill -9 of keel-host: QEMU, keel-vsock and the file server end.
 #   B: kill -9 of QEMU: keel-host says so and exits, no helper left running.
 set -uo pipefail
@@ -130,6 +132,29 @@ else fail "not corrected within 25 s (interval 20 s): drift $(drift_ms) ms"; fi
 check "status: the last step's drift and reason" \
 	bash -c '[[ "$1" == periodic:-* || "$1" == vm-resume:-* ]]' _ "$(js 'd["time"]["last_step_reason"] + ":" + str(d["time"]["last_step_drift_ns"])')"
 
+# --- keel-vsock dies: restarted in place --------------------------------------------------
+# QEMU talks vhost-user to keel-host's relay, which hands the restarted
+# keel-vsock QEMU's session: the same QEMU, no reboot, within 5 s
+q=$(cat "$state/qemu.pid") kv=$(cat "$state/keel-vsock.pid")
+t0=$(date +%s%3N)
+kill -9 "$kv"
+if wait_for 5 docker ps; then
+	back=$(( $(date +%s%3N) - t0 ))
+	record_metric host_daemon_vsock_recovery_ms "$back"
+	pass "kill -9 of keel-vsock: docker ps through the host socket works again ${back} ms after the kill"
+else fail "docker ps did not work again within 5 s: $(tail -n 5 "$state/keel-host.log" | tr '\n' '|')"; fi
+check "... with the same QEMU ($q) and a new keel-vsock" \
+	bash -c 'kill -0 "$1" && p=$(cat "$3/keel-vsock.pid") && [ "$p" != "$2" ] && kill -0 "$p"' _ "$q" "$kv" "$state"
+check "status: keel-vsock restarted once, no VM reboot, still the same keel-host" \
+	test "$(js '[h["restarts"] for h in d["helpers"] if h["name"]=="keel-vsock"][0], d["vm"].get("reboots", 0), d["daemon"]["pid"]')" = "(1, 0, $kh)"
+check "keel-host handed it the session (its log)" grep -q "keel-vsock: its vhost-user session replayed" "$state/keel-host.log"
+check "the image imported before is still there (dockerd was not restarted)" \
+	docker image inspect -f ok "$BB"
+check "a read of the share works" \
+	bash -c 'out=$("$@" 2>&1); [ "$out" = share-data ]' _ env DOCKER_HOST="unix://$sock" "$DOCKER" run --rm -v "$TMP/share:$TMP/share" "$BB" cat "$TMP/share/file"
+check "a second kill -9 of keel-vsock: docker ps works again within 5 s" \
+	bash -c 'kill -9 "$(cat "$1/keel-vsock.pid")" && sleep 0.2 && for i in $(seq 48); do DOCKER_HOST=unix://$2 "$3" ps >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1' _ "$state" "$sock" "$DOCKER"
+
 # --- a file server dies ------------------------------------------------------------------
 fs=$(cat "$state/fs-0.pid")
 kill -9 "$fs"
@@ -138,23 +163,6 @@ check "kill -9 of the file server ($fs): keel-host restarts it" \
 check "status counts it (restarts 1, killed by signal 9)" \
 	test "$(js '[(h["restarts"], h["last_exit"]) for h in d["helpers"] if h["name"]=="fs-0"][0]')" = "(1, 'killed by signal 9')"
 check "docker ps through the host socket still works (the VM was not restarted)" docker ps
-
-# --- keel-vsock dies: the VM restarts -------------------------------------------------------
-q=$(cat "$state/qemu.pid") kv=$(cat "$state/keel-vsock.pid")
-t0=$(date +%s%3N)
-kill -9 "$kv"
-check "kill -9 of keel-vsock: keel-host restarts the VM (QEMU $q ends)" wait_for 20 bash -c '! kill -0 "$1"' _ "$q"
-if wait_for "$bound_s" docker ps; then
-	back=$(( $(date +%s%3N) - t0 ))
-	record_metric host_daemon_vsock_recovery_ms "$back"
-	pass "docker ps through the host socket works again ${back} ms after the kill (VM restarted)"
-else fail "docker ps did not work again within ${bound_s} s: $(tail -n 5 "$state/keel-host.log" | tr '\n' '|')"; fi
-check "status: keel-vsock restarted once, the VM rebooted once, still the same keel-host" \
-	test "$(js '[h["restarts"] for h in d["helpers"] if h["name"]=="keel-vsock"][0], d["vm"]["reboots"], d["daemon"]["pid"]')" = "(1, 1, $kh)"
-# --no-data: the restarted VM's dockerd starts empty
-check "docker import of the test image again" import_busybox "$BB"
-check "a read of the share works again" \
-	bash -c 'out=$("$@" 2>&1); [ "$out" = share-data ]' _ env DOCKER_HOST="unix://$sock" "$DOCKER" run --rm -v "$TMP/share:$TMP/share" "$BB" cat "$TMP/share/file"
 
 # --- kill -9 of keel-host -----------------------------------------------------------------
 q=$(cat "$state/qemu.pid") kv=$(cat "$state/keel-vsock.pid") fs=$(cat "$state/fs-0.pid")

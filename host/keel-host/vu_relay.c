@@ -1,0 +1,367 @@
+/* host/keel-host/vu_relay.c: the vhost-user relay with replay (vu_relay.h). */
+#include "vu_relay.h"
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "unix_listen.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define RETRY_MS 50u
+#define IO_TIMEOUT_MS 2000
+
+/* The order QEMU sets a device up in, which the replay follows: the device
+ * first, then each ring (its eventfds before the kick that starts it). */
+static const uint32_t dev_order[7] = {
+	VU_SET_OWNER, VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES, VU_SET_PROTOCOL_FEATURES,
+	VU_SET_BACKEND_REQ_FD, VU_SET_FEATURES, VU_SET_MEM_TABLE,
+};
+static const uint32_t ring_order[7] = {
+	VU_SET_VRING_NUM, VU_SET_VRING_BASE, VU_SET_VRING_ADDR, VU_SET_VRING_CALL,
+	VU_SET_VRING_ERR, VU_SET_VRING_KICK, VU_SET_VRING_ENABLE,
+};
+enum { RING_BASE = 1, RING_ADDR = 2, RING_KICK = 5 };
+
+static int slot_of(const uint32_t order[7], uint32_t req)
+{
+	for (int i = 0; i < 7; i++)
+		if (order[i] == req)
+			return i;
+	return -1;
+}
+
+static void stored_clear(struct vu_stored *s)
+{
+	if (s->used)
+		vu_close_fds(s->fds, s->nfds);
+	s->used = false;
+	s->nfds = 0;
+}
+
+static void journal_clear(struct vu_relay *r)
+{
+	for (int i = 0; i < 7; i++)
+		stored_clear(&r->dev[i]);
+	for (int q = 0; q < VU_RELAY_RINGS; q++)
+		for (int i = 0; i < 7; i++)
+			stored_clear(&r->ring[q][i]);
+}
+
+static void pending_clear(struct vu_relay *r)
+{
+	for (unsigned i = 0; i < r->n_pending; i++)
+		stored_clear(&r->pending[i]);
+	r->n_pending = 0;
+}
+
+/* The ring a ring message is about (-1: not one, or out of range). */
+static int ring_of(const struct vu_stored *m)
+{
+	uint64_t v = 0;
+	uint32_t idx;
+
+	if (m->h.size < sizeof(uint32_t))
+		return -1;
+	if (m->h.request == VU_SET_VRING_KICK || m->h.request == VU_SET_VRING_CALL ||
+	    m->h.request == VU_SET_VRING_ERR) {
+		if (m->h.size < sizeof(v))
+			return -1;
+		memcpy(&v, m->p, sizeof(v));
+		idx = (uint32_t)(v & VU_VRING_IDX_MASK);
+	} else {
+		memcpy(&idx, m->p, sizeof(idx));
+	}
+	return idx < VU_RELAY_RINGS ? (int)idx : -1;
+}
+
+/* Keep m in the journal when it sets state up (the journal then owns its
+ * fds); drop what a stop or reset undid. true when m was kept. */
+static bool journal_note(struct vu_relay *r, struct vu_stored *m)
+{
+	int slot = slot_of(dev_order, m->h.request), q;
+
+	if (m->h.request == VU_RESET_OWNER || m->h.request == VU_RESET_DEVICE) {
+		journal_clear(r);
+		return false;
+	}
+	if (m->h.request == VU_GET_VRING_BASE) {
+		/* the ring stops; QEMU sets all of it again to start it */
+		if ((q = ring_of(m)) >= 0)
+			for (int i = 0; i < 7; i++)
+				stored_clear(&r->ring[q][i]);
+		return false;
+	}
+	if (slot >= 0) {
+		stored_clear(&r->dev[slot]);
+		r->dev[slot] = *m;
+		return true;
+	}
+	slot = slot_of(ring_order, m->h.request);
+	if (slot < 0 || (q = ring_of(m)) < 0)
+		return false;
+	stored_clear(&r->ring[q][slot]);
+	r->ring[q][slot] = *m;
+	return true;
+}
+
+/* The guest's used index of ring q, from guest memory: the memory table's
+ * region that holds the ring's used address (QEMU's virtual address). */
+static int used_index(const struct vu_relay *r, int q, uint16_t *idx)
+{
+	const struct vu_stored *mt = &r->dev[6], *ad = &r->ring[q][RING_ADDR];
+	uint64_t used, reg[4];
+	uint32_t n;
+
+	if (!mt->used || !ad->used || mt->h.size < 8 || ad->h.size < 24)
+		return -ENOENT;
+	memcpy(&used, ad->p + 16, sizeof(used));   /* index, flags, desc, used */
+	memcpy(&n, mt->p, sizeof(n));
+	for (uint32_t i = 0; i < n && i < mt->nfds && 8 + (i + 1) * 32 <= mt->h.size; i++) {
+		memcpy(reg, mt->p + 8 + i * 32, sizeof(reg));   /* gpa, size, uva, offset */
+		if (used < reg[2] || used - reg[2] + 4 > reg[1])
+			continue;
+		if (pread(mt->fds[i], idx, sizeof(*idx), (off_t)(reg[3] + used - reg[2] + 2)) !=
+		    (ssize_t)sizeof(*idx))
+			return -EIO;
+		return 0;
+	}
+	return -ERANGE;
+}
+
+static int send_back(struct vu_relay *r, const struct vu_stored *m, bool replayed)
+{
+	struct vu_hdr h = m->h;
+
+	if (replayed) {
+		h.flags &= ~VU_FLAG_NEED_REPLY;
+		if (vu_has_reply(h.request))
+			r->swallow++;
+	}
+	return vu_send(r->back, &h, m->p, m->fds, m->nfds);
+}
+
+static int replay(struct vu_relay *r)
+{
+	unsigned sent = 0;
+	int e;
+
+	for (int i = 0; i < 7; i++)
+		if (r->dev[i].used) {
+			if ((e = send_back(r, &r->dev[i], true)) < 0)
+				return e;
+			sent++;
+		}
+	for (int q = 0; q < VU_RELAY_RINGS; q++)
+		for (int i = 0; i < 7; i++) {
+			struct vu_stored m = r->ring[q][i];   /* a copy: the base may change */
+			uint16_t used;
+			if (!m.used)
+				continue;
+			if (i == RING_BASE && r->ring[q][RING_KICK].used && used_index(r, q, &used) == 0) {
+				uint32_t base = used;
+				memcpy(m.p + 4, &base, sizeof(base));   /* index, num */
+			}
+			if ((e = send_back(r, &m, true)) < 0)
+				return e;
+			sent++;
+		}
+	if (sent)
+		log_info("%s: its vhost-user session replayed (%u messages)", r->name, sent);
+	return 0;
+}
+
+static void watch(struct vu_relay *r, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void drop(struct vu_relay *r, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(r->ep, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+static void relay_io_timeouts(int fd)
+{
+	struct timeval tv = { IO_TIMEOUT_MS / 1000, (IO_TIMEOUT_MS % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void backend_lost(struct vu_relay *r, const char *why)
+{
+	if (r->back < 0)
+		return;
+	log_warn("%s: vhost-user backend gone (%s); QEMU's session is kept for the next one",
+		 r->name, why);
+	drop(r, &r->back);
+	r->swallow = 0;
+	r->retry_ms = mono_ms() + RETRY_MS;
+}
+
+/* The backend is there (again): the journal, then what waited. */
+static void backend_connect(struct vu_relay *r)
+{
+	int e;
+
+	if ((e = conn_unix(r->back_path, &r->back)) < 0) {
+		r->back = -1;
+		r->retry_ms = mono_ms() + RETRY_MS;
+		return;
+	}
+	relay_io_timeouts(r->back);
+	watch(r, r->back);
+	r->retry_ms = 0;
+	if ((e = replay(r)) < 0) {
+		backend_lost(r, strerror(-e));
+		return;
+	}
+	for (unsigned i = 0; i < r->n_pending; i++)
+		if ((e = send_back(r, &r->pending[i], false)) < 0) {
+			backend_lost(r, strerror(-e));
+			return;
+		}
+	pending_clear(r);
+}
+
+static void front_lost(struct vu_relay *r)
+{
+	log_info("%s: QEMU closed its vhost-user socket", r->name);
+	drop(r, &r->front);
+	drop(r, &r->back);
+	journal_clear(r);
+	pending_clear(r);
+	r->swallow = 0;
+	r->retry_ms = 0;
+}
+
+static void on_front(struct vu_relay *r)
+{
+	struct vu_stored m = { .used = true };
+	int e = vu_recv(r->front, &m.h, m.p, sizeof(m.p), m.fds, &m.nfds);
+	bool kept;
+
+	if (e < 0) {
+		front_lost(r);
+		return;
+	}
+	kept = journal_note(r, &m);
+	if (r->back >= 0 && (e = send_back(r, &m, false)) < 0)
+		backend_lost(r, strerror(-e));
+	if (r->back >= 0 || kept) {
+		/* sent, or the replay will send its latest state */
+		if (!kept)
+			vu_close_fds(m.fds, m.nfds);
+		return;
+	}
+	if (r->n_pending == VU_RELAY_PENDING) {
+		log_err("%s: %u messages from QEMU wait for the backend; dropping QEMU's session",
+			r->name, r->n_pending);
+		vu_close_fds(m.fds, m.nfds);
+		front_lost(r);
+		return;
+	}
+	r->pending[r->n_pending++] = m;
+}
+
+static void on_back(struct vu_relay *r)
+{
+	struct vu_stored m;
+	int e = vu_recv(r->back, &m.h, m.p, sizeof(m.p), m.fds, &m.nfds);
+
+	if (e < 0) {
+		backend_lost(r, e == -EPIPE ? "closed" : strerror(-e));
+		return;
+	}
+	if (r->swallow) {
+		r->swallow--;
+	} else if (r->front >= 0 && (e = vu_send(r->front, &m.h, m.p, m.fds, m.nfds)) < 0) {
+		vu_close_fds(m.fds, m.nfds);
+		front_lost(r);
+		return;
+	}
+	vu_close_fds(m.fds, m.nfds);
+}
+
+static void on_listen(struct vu_relay *r)
+{
+	int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (r->front >= 0) {
+		log_warn("%s: a second vhost-user client refused", r->name);
+		close(fd);
+		return;
+	}
+	r->front = fd;
+	relay_io_timeouts(fd);
+	watch(r, fd);
+	backend_connect(r);
+}
+
+bool vu_relay_ready(struct vu_relay *r, int fd)
+{
+	if (fd < 0)
+		return false;
+	if (fd == r->lfd)
+		on_listen(r);
+	else if (fd == r->front)
+		on_front(r);
+	else if (fd == r->back)
+		on_back(r);
+	else
+		return false;
+	return true;
+}
+
+int vu_relay_timeout(struct vu_relay *r)
+{
+	uint64_t now;
+
+	if (r->front < 0 || r->back >= 0 || !r->retry_ms)
+		return -1;
+	now = mono_ms();
+	if (now >= r->retry_ms)
+		backend_connect(r);
+	if (r->back >= 0 || !r->retry_ms)
+		return -1;
+	now = mono_ms();
+	return r->retry_ms > now ? (int)(r->retry_ms - now) : 0;
+}
+
+int vu_relay_open(struct vu_relay *r, const char *name, const char *front_path,
+		  const char *back_path, int ep)
+{
+	struct unix_listener l;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	*r = (struct vu_relay){ .name = name, .front_path = front_path, .back_path = back_path,
+				.ep = ep, .lfd = -1, .front = -1, .back = -1 };
+	if ((e = unix_listen(front_path, 0600, (gid_t)-1, &l)) < 0)
+		return e;
+	r->lfd = l.fd;
+	watch(r, r->lfd);
+	return 0;
+}
+
+void vu_relay_close(struct vu_relay *r)
+{
+	drop(r, &r->front);
+	drop(r, &r->back);
+	drop(r, &r->lfd);
+	unlink(r->front_path);
+	journal_clear(r);
+	pending_clear(r);
+}

@@ -1,0 +1,65 @@
+/* host/keel-host/vu_relay.h: keel-host between QEMU and a vhost-user
+ * backend, so that the backend can die and be restarted under a running VM.
+ *
+ * QEMU 7.2 does not reconnect a vhost-user-vsock device: when its backend's
+ * socket closes, the device is dead until the VM restarts. So QEMU connects
+ * to keel-host (the front socket), and keel-host connects to the backend
+ * (the helper's own socket) and passes every message on, both ways. It keeps
+ * the last message of each kind that set the device up (features, the memory
+ * table with its fds, each ring's size, base, addresses and eventfds), and
+ * when the backend is back it sends them again in the order QEMU does
+ * ("replay"), as if QEMU had just started the device:
+ *  - the replies the replay causes are its own (dropped), and it asks for no
+ *    REPLY_ACK;
+ *  - a running ring's base is the guest's used index, read from guest memory
+ *    (pread on the region's fd): what the dead backend took from the avail
+ *    ring but never returned is taken again (the backend completes in order);
+ *  - while no backend is there, what QEMU sends to set the device up goes
+ *    into the journal; anything else (a GET) waits and goes after the
+ *    replay. A reply the dead backend owed QEMU is lost (QEMU sends nothing
+ *    on a running device but at a guest reset, a VM stop or cont).
+ * Only the control messages pass here; the rings stay in shared memory
+ * between the guest and the backend. The backend must accept a session that
+ * starts again (keel-vsock does); whatever state it kept about the guest is
+ * gone (keel-vsock: its connections, which the guest sees reset). */
+#ifndef KEEL_HOST_VU_RELAY_H
+#define KEEL_HOST_VU_RELAY_H
+#include "vu_wire.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VU_RELAY_PAYLOAD_MAX 4096
+#define VU_RELAY_RINGS 8
+#define VU_RELAY_PENDING 32
+
+struct vu_stored {
+	bool used;
+	struct vu_hdr h;
+	uint8_t p[VU_RELAY_PAYLOAD_MAX];
+	int fds[VU_MAX_FDS];
+	unsigned nfds;
+};
+
+struct vu_relay {
+	const char *name;            /* the helper behind it, for the log */
+	const char *front_path, *back_path;
+	int ep;                      /* the daemon's epoll: the relay adds its fds */
+	int lfd, front, back;        /* -1: none */
+	unsigned swallow;            /* replies of replayed messages still due */
+	uint64_t retry_ms;           /* next connect attempt while the backend is away */
+	struct vu_stored dev[7];     /* see dev_order in vu_relay.c */
+	struct vu_stored ring[VU_RELAY_RINGS][7];
+	struct vu_stored pending[VU_RELAY_PENDING];
+	unsigned n_pending;
+};
+
+/* Listen on front_path (0600) for QEMU; 0 or -errno. */
+int vu_relay_open(struct vu_relay *r, const char *name, const char *front_path,
+		  const char *back_path, int ep);
+/* fd became ready: true when it is one of the relay's. */
+bool vu_relay_ready(struct vu_relay *r, int fd);
+/* Connect attempts while QEMU is there and the backend is not: ms until
+ * the next one is due, -1 when none is. */
+int vu_relay_timeout(struct vu_relay *r);
+void vu_relay_close(struct vu_relay *r);
+#endif

@@ -1,0 +1,237 @@
+/* tests/unit/test_vu_relay.c: keel-host's vhost-user relay (vu_relay.h)
+ * between a fake QEMU and two fake backends on real unix sockets: messages
+ * pass both ways; when the first backend dies, the second gets the journal
+ * in QEMU's order, a running ring's base is the guest's used index read from
+ * the memory table's fd, the replay asks for no acks and its replies stay
+ * with the relay, and what QEMU sent meanwhile follows. */
+#include "harness.h"
+#include "host/keel-host/vu_relay.c"
+#include "host/keel-vsock/vu_wire.c"
+#include "host/keelctl/conn.c"
+#include "host/keelctl/unix_listen.c"
+#include "proto/frame.c"
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#define UVA 0x70000000ull
+#define USED_OFF 0x2000u
+
+struct fixture {
+	char dir[64], front[128], back[128];
+	int ep, qemu, back_l, memfd;
+	struct vu_relay r;
+};
+
+static int listen_at(const char *path)
+{
+	struct sockaddr_un su;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	unlink(path);
+	if (fd < 0 || sockaddr_from_path(path, &su) < 0 ||
+	    bind(fd, (struct sockaddr *)&su, sizeof(su)) < 0 || listen(fd, 4) < 0)
+		return -1;
+	return fd;
+}
+
+static void put(int sock, uint32_t req, uint32_t flags, const void *p, uint32_t size,
+		const int *fds, unsigned nfds)
+{
+	struct vu_hdr h = { req, VU_VERSION | flags, size };
+
+	CHECK_EQ_INT(vu_send(sock, &h, p, fds, nfds), 0);
+}
+
+static void put_state(int sock, uint32_t req, uint32_t idx, uint32_t num)
+{
+	uint32_t s[2] = { idx, num };
+
+	put(sock, req, 0, s, sizeof(s), NULL, 0);
+}
+
+static void put_fd(int sock, uint32_t req, uint64_t idx)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	put(sock, req, 0, &idx, sizeof(idx), &fd, 1);
+	close(fd);
+}
+
+/* Read one message on sock: its request, flags, payload and fd count. */
+static uint32_t take(int sock, uint32_t *flags, uint8_t *p, unsigned *nfds)
+{
+	struct vu_hdr h = { 0 };
+	int fds[VU_MAX_FDS];
+
+	CHECK_EQ_INT(vu_recv(sock, &h, p, VU_RELAY_PAYLOAD_MAX, fds, nfds), 0);
+	for (unsigned i = 0; i < *nfds; i++) {
+		struct stat st;
+		CHECK(fstat(fds[i], &st) == 0);
+		close(fds[i]);
+	}
+	*flags = h.flags;
+	return h.request;
+}
+
+static void setup(struct fixture *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vu-relay-XXXXXX");
+	CHECK(mkdtemp(f->dir) != NULL);
+	snprintf(f->front, sizeof(f->front), "%s/front", f->dir);
+	snprintf(f->back, sizeof(f->back), "%s/back", f->dir);
+	f->ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(f->ep >= 0);
+	f->back_l = listen_at(f->back);
+	CHECK(f->back_l >= 0);
+	CHECK_EQ_INT(vu_relay_open(&f->r, "test", f->front, f->back, f->ep), 0);
+	CHECK_EQ_INT(conn_unix(f->front, &f->qemu), 0);
+	/* guest memory: 64 KiB, the used ring of ring 0 at USED_OFF, idx 5 */
+	f->memfd = memfd_create("guest", MFD_CLOEXEC);
+	CHECK(f->memfd >= 0 && ftruncate(f->memfd, 65536) == 0);
+	uint16_t used_idx = 5;
+	CHECK(pwrite(f->memfd, &used_idx, 2, USED_OFF + 2) == 2);
+}
+
+/* QEMU sets the device and ring 0 up; each message reaches backend b. */
+static void set_up_device(struct fixture *f, int b)
+{
+	static const uint32_t want[] = { VU_SET_OWNER, VU_SET_FEATURES, VU_SET_MEM_TABLE,
+					 VU_SET_VRING_NUM, VU_SET_VRING_BASE, VU_SET_VRING_ADDR,
+					 VU_SET_VRING_CALL, VU_SET_VRING_KICK, VU_SET_VRING_ENABLE };
+	uint64_t features = 1ull << 32, mem[5] = { 1, 0, 65536, UVA, 0 };
+	uint64_t addr[5] = { 0, UVA, UVA + USED_OFF, UVA + 0x1000, 0 };
+	uint8_t p[VU_RELAY_PAYLOAD_MAX];
+	uint32_t flags;
+	unsigned nfds;
+
+	put(f->qemu, VU_SET_OWNER, 0, NULL, 0, NULL, 0);
+	put(f->qemu, VU_SET_FEATURES, 0, &features, 8, NULL, 0);
+	/* nregions 1, padding; gpa 0, size 64 KiB, uva, mmap offset 0 */
+	mem[0] = 1;
+	put(f->qemu, VU_SET_MEM_TABLE, VU_FLAG_NEED_REPLY, mem, 40, &f->memfd, 1);
+	put_state(f->qemu, VU_SET_VRING_NUM, 0, 256);
+	put_state(f->qemu, VU_SET_VRING_BASE, 0, 0);
+	put(f->qemu, VU_SET_VRING_ADDR, 0, addr, 40, NULL, 0);
+	put_fd(f->qemu, VU_SET_VRING_CALL, 0);
+	put_fd(f->qemu, VU_SET_VRING_KICK, 0);
+	put_state(f->qemu, VU_SET_VRING_ENABLE, 0, 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(vu_relay_ready(&f->r, f->r.front));
+		CHECK_EQ_INT(take(b, &flags, p, &nfds), want[i]);
+	}
+	CHECK(flags == VU_VERSION);
+}
+
+TEST(relay_passes_messages_and_replies)
+{
+	struct fixture f;
+	uint8_t p[VU_RELAY_PAYLOAD_MAX];
+	uint64_t feat = 0x1234;
+	uint32_t flags;
+	unsigned nfds;
+	int b;
+
+	setup(&f);
+	CHECK(vu_relay_ready(&f.r, f.r.lfd));        /* QEMU accepted, backend dialled */
+	CHECK((b = accept(f.back_l, NULL, NULL)) >= 0);
+	put(f.qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(b, &flags, p, &nfds), VU_GET_FEATURES);
+	put(b, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
+	CHECK(flags & VU_FLAG_REPLY);
+	CHECK(memcmp(p, &feat, 8) == 0);
+	set_up_device(&f, b);
+	CHECK(!vu_relay_ready(&f.r, 12345));          /* not its fd */
+	close(b);
+	close(f.qemu);
+	CHECK(vu_relay_ready(&f.r, f.r.front));       /* QEMU gone: all closed */
+	CHECK_EQ_INT(f.r.front, -1);
+	CHECK_EQ_INT(f.r.back, -1);
+	vu_relay_close(&f.r);
+	close(f.back_l);
+	close(f.memfd);
+	close(f.ep);
+	rmdir(f.dir);
+}
+
+TEST(relay_replays_to_a_new_backend)
+{
+	static const uint32_t order[] = { VU_SET_OWNER, VU_GET_FEATURES, VU_SET_FEATURES,
+					  VU_SET_MEM_TABLE, VU_SET_VRING_NUM, VU_SET_VRING_BASE,
+					  VU_SET_VRING_ADDR, VU_SET_VRING_CALL, VU_SET_VRING_KICK,
+					  VU_SET_VRING_ENABLE, VU_GET_CONFIG };
+	static const unsigned fds_of[] = { 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0 };
+	struct fixture f;
+	uint8_t p[VU_RELAY_PAYLOAD_MAX];
+	uint32_t flags, cfg[3] = { 0, 8, 0 }, base[2];
+	uint64_t feat = 0x1234;
+	unsigned nfds;
+	int b1, b2;
+
+	setup(&f);
+	CHECK(vu_relay_ready(&f.r, f.r.lfd));
+	CHECK((b1 = accept(f.back_l, NULL, NULL)) >= 0);
+	put(f.qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(b1, &flags, p, &nfds), VU_GET_FEATURES);
+	put(b1, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
+	set_up_device(&f, b1);
+
+	/* the backend dies; QEMU asks something meanwhile */
+	close(b1);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(f.r.back, -1);
+	put(f.qemu, VU_GET_CONFIG, 0, cfg, 12, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(f.r.n_pending, 1);
+
+	/* the next backend: the relay dials it when its retry is due */
+	close(f.back_l);
+	f.back_l = listen_at(f.back);
+	CHECK(f.back_l >= 0);
+	usleep((RETRY_MS + 20) * 1000);
+	CHECK_EQ_INT(vu_relay_timeout(&f.r), -1);
+	CHECK(f.r.back >= 0);
+	CHECK((b2 = accept(f.back_l, NULL, NULL)) >= 0);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		CHECK_MSG(take(b2, &flags, p, &nfds) == order[i], "message %zu", i);
+		CHECK_MSG(nfds == fds_of[i], "message %zu: %u fds", i, nfds);
+		CHECK_MSG(!(flags & VU_FLAG_NEED_REPLY), "message %zu asks for a reply", i);
+		if (order[i] == VU_SET_VRING_BASE) {
+			memcpy(base, p, sizeof(base));
+			CHECK_EQ_INT(base[0], 0);
+			CHECK_EQ_INT(base[1], 5);   /* the guest's used index, not QEMU's 0 */
+		}
+	}
+	/* the replay's reply stays with the relay; GET_CONFIG's goes to QEMU */
+	put(b2, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	put(b2, VU_GET_CONFIG, VU_FLAG_REPLY, cfg, 12, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_CONFIG);
+	CHECK_EQ_INT(f.r.n_pending, 0);
+
+	/* a stopped ring (GET_VRING_BASE) is not started again by a replay */
+	put_state(f.qemu, VU_GET_VRING_BASE, 0, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(b2, &flags, p, &nfds), VU_GET_VRING_BASE);
+	CHECK(!f.r.ring[0][RING_KICK].used);
+	CHECK(f.r.dev[6].used);                        /* the memory table stays */
+
+	close(b2);
+	close(f.qemu);
+	vu_relay_close(&f.r);
+	close(f.back_l);
+	close(f.memfd);
+	close(f.ep);
+	rmdir(f.dir);
+}
+
+RUN_TESTS(RUN(relay_passes_messages_and_replies); RUN(relay_replays_to_a_new_backend))
