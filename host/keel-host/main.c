@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "console.h"
 #include "fd.h"
+#include "fuse_prime.h"
 #include "log.h"
 #include "plan.h"
 #include "qmp.h"
@@ -44,7 +45,7 @@ static const char usage[] =
 "                 [--no-publish] [--bindd PATH] [--bind [udp:]GUESTPORT:HOSTADDR:HOSTPORT]...\n"
 "                 [--sync-interval S] [--console-max BYTES] [--log-max BYTES]\n"
 "                 [--info KEY=VALUE]... [--helper NAME SOCKET FD3DIR|- ARGC ARGV...]...\n"
-"                 [--reboot-on-death NAME]... [--relay NAME FRONT]...\n"
+"                 [--reboot-on-death NAME]... [--relay NAME FRONT]... [--relay-fs NAME FRONT]...\n"
 "                 --qemu ARGC ARGV...\n"
 "The host daemon of one keel VM; scripts/run-vm start runs it (docs/host-daemon.md).\n";
 
@@ -260,6 +261,8 @@ static int open_relays(struct daemon *d)
 			log_err("%s: cannot listen on %s: %s", h->name, h->relay_front, strerror(-e));
 			return e;
 		}
+		if (h->relay_fuse)
+			d->relays[d->n_relays].prime = fuse_prime;
 		d->n_relays++;
 	}
 	return 0;

@@ -148,11 +148,12 @@ int plan_parse(int argc, char **argv, struct host_plan *p, char *err, size_t err
 			if (!h)
 				return bad(err, errlen, "--reboot-on-death: no such helper (yet)", a);
 			h->reboot_vm = true;
-		} else if (strcmp(o, "--relay") == 0) {
+		} else if (strcmp(o, "--relay") == 0 || strcmp(o, "--relay-fs") == 0) {
 			struct plan_helper *h = helper_named(p, a);
 			if (!h || i + 2 >= argc || !h->socket[0])
-				return bad(err, errlen, "--relay NAME FRONT: no such helper (yet)", a);
+				return bad(err, errlen, "--relay[-fs] NAME FRONT: no such helper (yet)", a);
 			h->relay_front = argv[i + 2];
+			h->relay_fuse = strcmp(o, "--relay-fs") == 0;
 			i += 3;
 			continue;
 		} else if (strcmp(o, "--qemu") == 0) {

@@ -11,6 +11,8 @@
  *             [--reboot-on-death NAME]...  (a helper the VM cannot do without)
  *             [--relay NAME FRONT]...      (QEMU's vhost-user socket for helper
  *                                           NAME: keel-host relays, vu_relay.h)
+ *             [--relay-fs NAME FRONT]...   (the same for a virtiofsd: a restarted
+ *                                           one gets a FUSE session, fuse_prime.h)
  *             --qemu ARGC ARGV...
  *
  * Argument vectors are counted, so nothing in them needs quoting. */
@@ -32,6 +34,7 @@ struct plan_helper {
 	char **argv;                 /* NULL-terminated (points into argv) */
 	bool reboot_vm;              /* its death restarts the VM (--reboot-on-death) */
 	const char *relay_front;     /* --relay: QEMU connects here, keel-host to socket */
+	bool relay_fuse;             /* --relay-fs: start a FUSE session on a restart */
 };
 
 struct host_plan {

@@ -163,9 +163,10 @@ static void helper_died(struct vm *v, struct proc *p, int status)
 	}
 	/* A vhost-user backend exits 0 when QEMU closes its socket, which QEMU
 	 * does as it exits (a guest power-off): its SIGCHLD can come before
-	 * QEMU's (a relayed one: when the relay closes it, as QEMU did). Only a
-	 * crash or a kill restarts it, or the VM. */
-	if ((p->reboot_vm || p->relayed) && status == 0) {
+	 * QEMU's. Only a crash or a kill restarts the VM. A relayed helper is
+	 * restarted whatever its exit (virtiofsd exits 0 after refusing a
+	 * message too): if QEMU is going, its exit stops the restart. */
+	if (p->reboot_vm && status == 0) {
 		report(v, p, "stopped");
 		return;
 	}

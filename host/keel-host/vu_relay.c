@@ -16,9 +16,9 @@
 
 /* The order QEMU sets a device up in, which the replay follows: the device
  * first, then each ring (its eventfds before the kick that starts it). */
-static const uint32_t dev_order[7] = {
+static const uint32_t dev_order[6] = {
 	VU_SET_OWNER, VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES, VU_SET_PROTOCOL_FEATURES,
-	VU_SET_BACKEND_REQ_FD, VU_SET_FEATURES, VU_SET_MEM_TABLE,
+	VU_SET_BACKEND_REQ_FD, VU_SET_FEATURES,
 };
 static const uint32_t ring_order[7] = {
 	VU_SET_VRING_NUM, VU_SET_VRING_BASE, VU_SET_VRING_ADDR, VU_SET_VRING_CALL,
@@ -26,9 +26,9 @@ static const uint32_t ring_order[7] = {
 };
 enum { RING_BASE = 1, RING_ADDR = 2, RING_KICK = 5 };
 
-static int slot_of(const uint32_t order[7], uint32_t req)
+static int slot_of(const uint32_t *order, int n, uint32_t req)
 {
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < n; i++)
 		if (order[i] == req)
 			return i;
 	return -1;
@@ -42,9 +42,16 @@ static void stored_clear(struct vu_stored *s)
 	s->nfds = 0;
 }
 
+static void mem_clear(struct vu_relay *r)
+{
+	vu_close_fds(r->mem_fd, r->n_mem);
+	r->n_mem = 0;
+}
+
 static void journal_clear(struct vu_relay *r)
 {
-	for (int i = 0; i < 7; i++)
+	mem_clear(r);
+	for (int i = 0; i < 6; i++)
 		stored_clear(&r->dev[i]);
 	for (int q = 0; q < VU_RELAY_RINGS; q++)
 		for (int i = 0; i < 7; i++)
@@ -78,12 +85,56 @@ static int ring_of(const struct vu_stored *m)
 	return idx < VU_RELAY_RINGS ? (int)idx : -1;
 }
 
+/* SET_MEM_TABLE replaces the regions, ADD_MEM_REG adds one, REM_MEM_REG
+ * removes the one it names. true when the journal took m's fds. */
+static bool mem_note(struct vu_relay *r, struct vu_stored *m)
+{
+	struct vu_region reg;
+	uint32_t n;
+
+	if (m->h.request == VU_SET_MEM_TABLE) {
+		if (m->h.size < 8)
+			return false;
+		memcpy(&n, m->p, sizeof(n));
+		if (n != m->nfds || n > VU_MAX_FDS || m->h.size < 8 + n * sizeof(reg))
+			return false;
+		mem_clear(r);
+		memcpy(r->mem, m->p + 8, n * sizeof(reg));
+		memcpy(r->mem_fd, m->fds, n * sizeof(int));
+		r->n_mem = n;
+		return true;
+	}
+	if (m->h.size < 8 + sizeof(reg))
+		return false;
+	memcpy(&reg, m->p + 8, sizeof(reg));
+	if (m->h.request == VU_REM_MEM_REG) {
+		for (unsigned i = 0; i < r->n_mem; i++)
+			if (r->mem[i].gpa == reg.gpa && r->mem[i].size == reg.size &&
+			    r->mem[i].uva == reg.uva) {
+				close(r->mem_fd[i]);
+				r->n_mem--;
+				r->mem[i] = r->mem[r->n_mem];
+				r->mem_fd[i] = r->mem_fd[r->n_mem];
+				break;
+			}
+		return false;
+	}
+	if (m->nfds != 1 || r->n_mem == VU_MAX_FDS)
+		return false;
+	r->mem[r->n_mem] = reg;
+	r->mem_fd[r->n_mem++] = m->fds[0];
+	return true;
+}
+
 /* Keep m in the journal when it sets state up (the journal then owns its
- * fds); drop what a stop or reset undid. true when m was kept. */
+ * fds); drop what a stop or reset undid. true when m's fds were kept. */
 static bool journal_note(struct vu_relay *r, struct vu_stored *m)
 {
-	int slot = slot_of(dev_order, m->h.request), q;
+	int slot = slot_of(dev_order, 6, m->h.request), q;
 
+	if (m->h.request == VU_SET_MEM_TABLE || m->h.request == VU_ADD_MEM_REG ||
+	    m->h.request == VU_REM_MEM_REG)
+		return mem_note(r, m);
 	if (m->h.request == VU_RESET_OWNER || m->h.request == VU_RESET_DEVICE) {
 		journal_clear(r);
 		return false;
@@ -100,7 +151,7 @@ static bool journal_note(struct vu_relay *r, struct vu_stored *m)
 		r->dev[slot] = *m;
 		return true;
 	}
-	slot = slot_of(ring_order, m->h.request);
+	slot = slot_of(ring_order, 7, m->h.request);
 	if (slot < 0 || (q = ring_of(m)) < 0)
 		return false;
 	stored_clear(&r->ring[q][slot]);
@@ -108,23 +159,21 @@ static bool journal_note(struct vu_relay *r, struct vu_stored *m)
 	return true;
 }
 
-/* The guest's used index of ring q, from guest memory: the memory table's
- * region that holds the ring's used address (QEMU's virtual address). */
+/* The guest's used index of ring q, from guest memory: the region that
+ * holds the ring's used address (QEMU's virtual address). */
 static int used_index(const struct vu_relay *r, int q, uint16_t *idx)
 {
-	const struct vu_stored *mt = &r->dev[6], *ad = &r->ring[q][RING_ADDR];
-	uint64_t used, reg[4];
-	uint32_t n;
+	const struct vu_stored *ad = &r->ring[q][RING_ADDR];
+	uint64_t used;
 
-	if (!mt->used || !ad->used || mt->h.size < 8 || ad->h.size < 24)
+	if (!ad->used || ad->h.size < 24)
 		return -ENOENT;
 	memcpy(&used, ad->p + 16, sizeof(used));   /* index, flags, desc, used */
-	memcpy(&n, mt->p, sizeof(n));
-	for (uint32_t i = 0; i < n && i < mt->nfds && 8 + (i + 1) * 32 <= mt->h.size; i++) {
-		memcpy(reg, mt->p + 8 + i * 32, sizeof(reg));   /* gpa, size, uva, offset */
-		if (used < reg[2] || used - reg[2] + 4 > reg[1])
+	for (unsigned i = 0; i < r->n_mem; i++) {
+		const struct vu_region *g = &r->mem[i];
+		if (used < g->uva || used - g->uva + 4 > g->size)
 			continue;
-		if (pread(mt->fds[i], idx, sizeof(*idx), (off_t)(reg[3] + used - reg[2] + 2)) !=
+		if (pread(r->mem_fd[i], idx, sizeof(*idx), (off_t)(g->mmap_offset + used - g->uva + 2)) !=
 		    (ssize_t)sizeof(*idx))
 			return -EIO;
 		return 0;
@@ -144,17 +193,54 @@ static int send_back(struct vu_relay *r, const struct vu_stored *m, bool replaye
 	return vu_send(r->back, &h, m->p, m->fds, m->nfds);
 }
 
+int vu_relay_send(struct vu_relay *r, uint32_t req, const void *payload, uint32_t size,
+		  const int *fds, unsigned nfds)
+{
+	struct vu_stored m = { .used = true, .h = { req, VU_VERSION, size }, .nfds = nfds };
+
+	if (size > sizeof(m.p) || nfds > VU_MAX_FDS)
+		return -EINVAL;
+	if (size)
+		memcpy(m.p, payload, size);
+	if (nfds)
+		memcpy(m.fds, fds, nfds * sizeof(int));
+	return send_back(r, &m, true);
+}
+
+/* The guest's memory as one SET_MEM_TABLE, however QEMU sent it. */
+static int send_mem_table(struct vu_relay *r)
+{
+	uint8_t p[8 + VU_MAX_FDS * sizeof(struct vu_region)];
+	uint32_t n = r->n_mem, pad = 0;
+
+	memcpy(p, &n, sizeof(n));
+	memcpy(p + 4, &pad, sizeof(pad));
+	memcpy(p + 8, r->mem, n * sizeof(struct vu_region));
+	return vu_relay_send(r, VU_SET_MEM_TABLE, p, 8 + n * (uint32_t)sizeof(struct vu_region),
+			     r->mem_fd, n);
+}
+
 static int replay(struct vu_relay *r)
 {
+	bool running = r->n_mem > 0;   /* a session to take over */
 	unsigned sent = 0;
 	int e;
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 6; i++)
 		if (r->dev[i].used) {
 			if ((e = send_back(r, &r->dev[i], true)) < 0)
 				return e;
 			sent++;
 		}
+	if (running && r->prime && (e = r->prime(r)) < 0) {
+		log_warn("%s: the new backend's session did not start: %s", r->name, strerror(-e));
+		return e;
+	}
+	if (running) {
+		if ((e = send_mem_table(r)) < 0)
+			return e;
+		sent++;
+	}
 	for (int q = 0; q < VU_RELAY_RINGS; q++)
 		for (int i = 0; i < 7; i++) {
 			struct vu_stored m = r->ring[q][i];   /* a copy: the base may change */

@@ -40,14 +40,25 @@ struct vu_stored {
 	unsigned nfds;
 };
 
+struct vu_relay;
+/* Run when a backend takes over a session (after the device messages of the
+ * replay, before the guest's memory table and rings): a device whose
+ * backend kept a session of its own with the guest starts a new one here
+ * (virtio-fs: fuse_prime.h). 0 or -errno (the backend is dropped). */
+typedef int (*vu_prime_fn)(struct vu_relay *r);
+
 struct vu_relay {
 	const char *name;            /* the helper behind it, for the log */
+	vu_prime_fn prime;           /* NULL: nothing to start again */
 	const char *front_path, *back_path;
 	int ep;                      /* the daemon's epoll: the relay adds its fds */
 	int lfd, front, back;        /* -1: none */
 	unsigned swallow;            /* replies of replayed messages still due */
 	uint64_t retry_ms;           /* next connect attempt while the backend is away */
-	struct vu_stored dev[7];     /* see dev_order in vu_relay.c */
+	struct vu_stored dev[6];     /* see dev_order in vu_relay.c */
+	struct vu_region mem[VU_MAX_FDS];   /* guest memory: SET_MEM_TABLE, ADD/REM_MEM_REG */
+	int mem_fd[VU_MAX_FDS];
+	unsigned n_mem;
 	struct vu_stored ring[VU_RELAY_RINGS][7];
 	struct vu_stored pending[VU_RELAY_PENDING];
 	unsigned n_pending;
@@ -56,6 +67,10 @@ struct vu_relay {
 /* Listen on front_path (0600) for QEMU; 0 or -errno. */
 int vu_relay_open(struct vu_relay *r, const char *name, const char *front_path,
 		  const char *back_path, int ep);
+/* For a prime function: send the backend one message of the relay's own
+ * (its reply, if the request has one, is dropped). 0 or -errno. */
+int vu_relay_send(struct vu_relay *r, uint32_t req, const void *payload, uint32_t size,
+		  const int *fds, unsigned nfds);
 /* fd became ready: true when it is one of the relay's. */
 bool vu_relay_ready(struct vu_relay *r, int fd);
 /* Connect attempts while QEMU is there and the backend is not: ms until

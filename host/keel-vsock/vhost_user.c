@@ -83,12 +83,12 @@ static int set_mem_table(struct vu_dev *d, const struct vu_msg *m, int *fds, uns
 	int r;
 
 	if (m->hdr.size < 8 || mem->nregions == 0 || mem->nregions > GM_MAX_REGIONS ||
-	    m->hdr.size < 8 + mem->nregions * sizeof(struct vu_mem_region))
+	    m->hdr.size < 8 + mem->nregions * sizeof(struct vu_region))
 		return refuse(d, "SET_MEM_TABLE: bad region count", -EINVAL);
 	if (nfds != mem->nregions)
 		return refuse(d, "SET_MEM_TABLE: one fd per region expected", -EINVAL);
 	for (unsigned i = 0; i < mem->nregions; i++) {
-		const struct vu_mem_region *reg = &mem->r[i];
+		const struct vu_region *reg = &mem->r[i];
 		r = gm_add_fd(&gm, reg->gpa, reg->size, reg->uva, reg->mmap_offset, fds[i]);
 		if (r < 0) {
 			gm_clear(&gm);

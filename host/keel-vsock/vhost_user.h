@@ -21,8 +21,7 @@
 
 struct vu_state { uint32_t index, num; };
 struct vu_addr { uint32_t index, flags; uint64_t desc, used, avail, log; };
-struct vu_mem_region { uint64_t gpa, size, uva, mmap_offset; };
-struct vu_mem { uint32_t nregions, padding; struct vu_mem_region r[GM_MAX_REGIONS]; };
+struct vu_mem { uint32_t nregions, padding; struct vu_region r[GM_MAX_REGIONS]; };
 struct vu_config { uint32_t offset, size, flags; uint8_t data[VU_CONFIG_MAX]; };
 
 union vu_payload {

@@ -15,7 +15,7 @@ enum vu_request {
 	VU_GET_PROTOCOL_FEATURES, VU_SET_PROTOCOL_FEATURES, VU_GET_QUEUE_NUM,
 	VU_SET_VRING_ENABLE, VU_SEND_RARP, VU_NET_SET_MTU, VU_SET_BACKEND_REQ_FD,
 	VU_IOTLB_MSG, VU_SET_VRING_ENDIAN, VU_GET_CONFIG, VU_SET_CONFIG,
-	VU_RESET_DEVICE = 34,
+	VU_RESET_DEVICE = 34, VU_GET_MAX_MEM_SLOTS = 36, VU_ADD_MEM_REG, VU_REM_MEM_REG,
 };
 
 #define VU_VERSION		1u
@@ -27,6 +27,12 @@ enum vu_request {
 #define VU_MAX_FDS 8
 
 struct vu_hdr { uint32_t request, flags, size; } __attribute__((packed));
+
+/* One region of guest memory as SET_MEM_TABLE (after a u32 count and a u32
+ * of padding) and ADD_MEM_REG / REM_MEM_REG (after a u64 of padding) carry
+ * it: guest-physical address, size, QEMU's virtual address, offset in the
+ * region's fd. */
+struct vu_region { uint64_t gpa, size, uva, mmap_offset; };
 
 /* Requests answered with a reply of their own (not a REPLY_ACK). */
 int vu_has_reply(uint32_t request);

@@ -95,12 +95,13 @@ static void setup(struct fixture *f)
 	CHECK(pwrite(f->memfd, &used_idx, 2, USED_OFF + 2) == 2);
 }
 
-/* QEMU sets the device and ring 0 up; each message reaches backend b. */
-static void set_up_device(struct fixture *f, int b)
+/* QEMU sets the device and ring 0 up, its memory with SET_MEM_TABLE or (a
+ * backend with memory slots) ADD_MEM_REG; each message reaches backend b. */
+static void set_up_device(struct fixture *f, int b, bool slots)
 {
-	static const uint32_t want[] = { VU_SET_OWNER, VU_SET_FEATURES, VU_SET_MEM_TABLE,
-					 VU_SET_VRING_NUM, VU_SET_VRING_BASE, VU_SET_VRING_ADDR,
-					 VU_SET_VRING_CALL, VU_SET_VRING_KICK, VU_SET_VRING_ENABLE };
+	uint32_t want[] = { VU_SET_OWNER, VU_SET_FEATURES, slots ? VU_ADD_MEM_REG : VU_SET_MEM_TABLE,
+			    VU_SET_VRING_NUM, VU_SET_VRING_BASE, VU_SET_VRING_ADDR,
+			    VU_SET_VRING_CALL, VU_SET_VRING_KICK, VU_SET_VRING_ENABLE };
 	uint64_t features = 1ull << 32, mem[5] = { 1, 0, 65536, UVA, 0 };
 	uint64_t addr[5] = { 0, UVA, UVA + USED_OFF, UVA + 0x1000, 0 };
 	uint8_t p[VU_RELAY_PAYLOAD_MAX];
@@ -110,8 +111,9 @@ static void set_up_device(struct fixture *f, int b)
 	put(f->qemu, VU_SET_OWNER, 0, NULL, 0, NULL, 0);
 	put(f->qemu, VU_SET_FEATURES, 0, &features, 8, NULL, 0);
 	/* nregions 1, padding; gpa 0, size 64 KiB, uva, mmap offset 0 */
-	mem[0] = 1;
-	put(f->qemu, VU_SET_MEM_TABLE, VU_FLAG_NEED_REPLY, mem, 40, &f->memfd, 1);
+	mem[0] = slots ? 0 : 1;   /* ADD_MEM_REG: a u64 of padding first */
+	put(f->qemu, slots ? VU_ADD_MEM_REG : VU_SET_MEM_TABLE, VU_FLAG_NEED_REPLY, mem, 40,
+	    &f->memfd, 1);
 	put_state(f->qemu, VU_SET_VRING_NUM, 0, 256);
 	put_state(f->qemu, VU_SET_VRING_BASE, 0, 0);
 	put(f->qemu, VU_SET_VRING_ADDR, 0, addr, 40, NULL, 0);
@@ -145,7 +147,7 @@ TEST(relay_passes_messages_and_replies)
 	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
 	CHECK(flags & VU_FLAG_REPLY);
 	CHECK(memcmp(p, &feat, 8) == 0);
-	set_up_device(&f, b);
+	set_up_device(&f, b, false);
 	CHECK(!vu_relay_ready(&f.r, 12345));          /* not its fd */
 	close(b);
 	close(f.qemu);
@@ -159,13 +161,24 @@ TEST(relay_passes_messages_and_replies)
 	rmdir(f.dir);
 }
 
-TEST(relay_replays_to_a_new_backend)
+/* A prime function's message comes between the device and the memory. */
+static int prime_calls;
+static int test_prime(struct vu_relay *r)
 {
+	uint32_t cfg[3] = { 0, 0, 0 };
+
+	prime_calls++;
+	return vu_relay_send(r, VU_SET_CONFIG, cfg, sizeof(cfg), NULL, 0);
+}
+
+static void replay_case(bool slots)
+{
+	/* the memory as one table either way; the prime's message before it */
 	static const uint32_t order[] = { VU_SET_OWNER, VU_GET_FEATURES, VU_SET_FEATURES,
-					  VU_SET_MEM_TABLE, VU_SET_VRING_NUM, VU_SET_VRING_BASE,
-					  VU_SET_VRING_ADDR, VU_SET_VRING_CALL, VU_SET_VRING_KICK,
-					  VU_SET_VRING_ENABLE, VU_GET_CONFIG };
-	static const unsigned fds_of[] = { 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0 };
+					  VU_SET_CONFIG, VU_SET_MEM_TABLE, VU_SET_VRING_NUM,
+					  VU_SET_VRING_BASE, VU_SET_VRING_ADDR, VU_SET_VRING_CALL,
+					  VU_SET_VRING_KICK, VU_SET_VRING_ENABLE, VU_GET_CONFIG };
+	static const unsigned fds_of[] = { 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0 };
 	struct fixture f;
 	uint8_t p[VU_RELAY_PAYLOAD_MAX];
 	uint32_t flags, cfg[3] = { 0, 8, 0 }, base[2];
@@ -174,7 +187,10 @@ TEST(relay_replays_to_a_new_backend)
 	int b1, b2;
 
 	setup(&f);
+	f.r.prime = test_prime;
+	prime_calls = 0;
 	CHECK(vu_relay_ready(&f.r, f.r.lfd));
+	CHECK_EQ_INT(prime_calls, 0);                 /* a first session is the guest's own */
 	CHECK((b1 = accept(f.back_l, NULL, NULL)) >= 0);
 	put(f.qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
 	CHECK(vu_relay_ready(&f.r, f.r.front));
@@ -182,7 +198,7 @@ TEST(relay_replays_to_a_new_backend)
 	put(b1, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
 	CHECK(vu_relay_ready(&f.r, f.r.back));
 	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
-	set_up_device(&f, b1);
+	set_up_device(&f, b1, slots);
 
 	/* the backend dies; QEMU asks something meanwhile */
 	close(b1);
@@ -204,6 +220,12 @@ TEST(relay_replays_to_a_new_backend)
 		CHECK_MSG(take(b2, &flags, p, &nfds) == order[i], "message %zu", i);
 		CHECK_MSG(nfds == fds_of[i], "message %zu: %u fds", i, nfds);
 		CHECK_MSG(!(flags & VU_FLAG_NEED_REPLY), "message %zu asks for a reply", i);
+		if (order[i] == VU_SET_MEM_TABLE) {
+			uint64_t t[5];
+			memcpy(t, p, sizeof(t));
+			CHECK_MSG(t[0] == 1 && t[1] == 0 && t[2] == 65536 && t[3] == UVA,
+				  "the table: %llu regions", (unsigned long long)t[0]);
+		}
 		if (order[i] == VU_SET_VRING_BASE) {
 			memcpy(base, p, sizeof(base));
 			CHECK_EQ_INT(base[0], 0);
@@ -217,13 +239,14 @@ TEST(relay_replays_to_a_new_backend)
 	CHECK(vu_relay_ready(&f.r, f.r.back));
 	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_CONFIG);
 	CHECK_EQ_INT(f.r.n_pending, 0);
+	CHECK_EQ_INT(prime_calls, 1);
 
 	/* a stopped ring (GET_VRING_BASE) is not started again by a replay */
 	put_state(f.qemu, VU_GET_VRING_BASE, 0, 0);
 	CHECK(vu_relay_ready(&f.r, f.r.front));
 	CHECK_EQ_INT(take(b2, &flags, p, &nfds), VU_GET_VRING_BASE);
 	CHECK(!f.r.ring[0][RING_KICK].used);
-	CHECK(f.r.dev[6].used);                        /* the memory table stays */
+	CHECK_EQ_INT(f.r.n_mem, 1);                   /* the memory stays */
 
 	close(b2);
 	close(f.qemu);
@@ -234,4 +257,8 @@ TEST(relay_replays_to_a_new_backend)
 	rmdir(f.dir);
 }
 
-RUN_TESTS(RUN(relay_passes_messages_and_replies); RUN(relay_replays_to_a_new_backend))
+TEST(relay_replays_to_a_new_backend) { replay_case(false); }
+TEST(relay_replays_memory_slots_as_one_table) { replay_case(true); }
+
+RUN_TESTS(RUN(relay_passes_messages_and_replies); RUN(relay_replays_to_a_new_backend);
+	  RUN(relay_replays_memory_slots_as_one_table))
