@@ -4,6 +4,7 @@
  * guest CID, and a VM booted without a secret refuses every host stream. On
  * a unix listener the socket's mode already keeps other users out; there
  * the secret is required when the agent has one (--secret-file). */
+#include "auth.h"
 #include "agent.h"
 #include <errno.h>
 

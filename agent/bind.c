@@ -10,10 +10,14 @@
  * datagrams, so each flow is an ordinary connected-socket forward.
  *
  * A bind lives as long as the control connection that made it. */
+#include "bind.h"
 #include "agent.h"
+#include "forward.h"
 #include "frame.h"
+#include "listener.h"
 #include "log.h"
 #include "sockaddr.h"
+#include "watch.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/vm_sockets.h>
@@ -32,7 +36,7 @@
 #define UDP_FLOW_IDLE_MS 60000    /* a UDP flow with no datagram ends */
 
 struct bind {
-	struct conn_hdr h;        /* in agent.binds; agent.zombies once removed */
+	struct conn_hdr h;        /* in agent.binds; the loop's zombies once removed */
 	struct listener lis;
 	uint64_t id;
 	bool udp;
@@ -41,17 +45,19 @@ struct bind {
 	char host_target[TARGET_MAX];
 	struct secret token;      /* BindRequest.token, sent in every BindConnect */
 	uint64_t connections, failures;
-	struct ctl_conn *owner;
+	struct bind_owner *owner;
 	struct sockaddr_storage local;   /* what lis is bound to */
 	socklen_t local_len;
 };
 
 static const char *tr_name(bool udp) { return udp ? "udp" : "tcp"; }
 
-void bind_free(struct bind *b)
+static void bind_free(struct conn_hdr *h)
 {
-	free(b);
+	free(list_entry(h, struct bind, h));
 }
+
+static const struct conn_ops bind_ops = { .free = bind_free };
 
 static struct bind *find_id(const struct agent *a, uint64_t id)
 {
@@ -65,7 +71,8 @@ static struct bind *find_id(const struct agent *a, uint64_t id)
 	return NULL;
 }
 
-void bind_note_failure(struct agent *a, uint64_t id)
+/* fwd_outbound.failed: a stream of bind id failed after it started. */
+static void note_failure(struct agent *a, uint64_t id)
 {
 	struct bind *b = find_id(a, id);
 
@@ -78,12 +85,11 @@ static void bind_remove(struct agent *a, struct bind *b, const char *why)
 	log_info("bind %llu: %s %s:%u removed (%s)", (unsigned long long)b->id, tr_name(b->udp),
 		 b->address, b->port, why);
 	listener_close(a, &b->lis);
-	list_del(&b->h.link);
-	list_add(&a->zombies, &b->h.link);
+	conn_retire(a, &b->h);
 	a->n_binds--;
 }
 
-void bind_drop_owner(struct agent *a, const struct ctl_conn *owner)
+void bind_drop_owner(struct agent *a, const struct bind_owner *owner)
 {
 	struct link *it, *nx;
 
@@ -94,7 +100,7 @@ void bind_drop_owner(struct agent *a, const struct ctl_conn *owner)
 	}
 }
 
-bool bind_owned_by(const struct agent *a, const struct ctl_conn *owner)
+bool bind_owned_by(const struct agent *a, const struct bind_owner *owner)
 {
 	struct link *it, *nx;
 
@@ -189,7 +195,7 @@ static bool carry(struct agent *a, struct bind *b, int guest_fd,
 	struct peer_addr pa;
 	uint8_t hdr[256];
 	struct fwd_outbound o = { .guest_fd = guest_fd, .udp = b->udp, .bind_id = b->id,
-				  .hdr = hdr, .first = first, .first_len = first_len,
+				  .failed = note_failure, .hdr = hdr, .first = first, .first_len = first_len,
 				  .peer = &pa, .idle_ms = idle_ms(a, b->udp) };
 	int e;
 
@@ -399,8 +405,8 @@ static Keel__Bind *to_proto(struct arena *ar, const struct bind *b)
 	return m;
 }
 
-int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__Bind **out,
-		char *err, size_t errlen)
+int bind_op_add(void *ctx, void *from, const Keel__BindRequest *rq, struct arena *ar,
+		Keel__Bind **out, char *err, size_t errlen)
 {
 	struct agent *a = ctx;
 	struct bind *b;
@@ -412,7 +418,7 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->h.kind = CONN_BIND;
+	b->h.ops = &bind_ops;
 	b->udp = rq->transport == KEEL__TRANSPORT__TRANSPORT_UDP;
 	snprintf(b->address, sizeof(b->address), "%s", *rq->address ? rq->address : default_address(a));
 	b->port = rq->port;
@@ -420,7 +426,7 @@ int bind_op_add(void *ctx, const Keel__BindRequest *rq, struct arena *ar, Keel__
 	snprintf(b->host_target, sizeof(b->host_target), "%s", rq->host_target);
 	memcpy(b->token.b, rq->token.data, rq->token.len);
 	b->token.len = rq->token.len;
-	b->owner = a->current;
+	b->owner = from;
 	if (sockaddr_from_ip(b->address, b->port, &b->local, &b->local_len) < 0) {
 		snprintf(err, errlen, "address %s is not a numeric IPv4 or IPv6 address", b->address);
 		e = -EINVAL;
@@ -454,16 +460,6 @@ free_bind:
 	return e;
 }
 
-/* Another connection removed the bind: its owner (keelctl bind) is told. */
-static void tell_owner(struct agent *a, struct ctl_conn *owner, Keel__Bind *m)
-{
-	Keel__Event ev = KEEL__EVENT__INIT;
-
-	ev.body_case = KEEL__EVENT__BODY_BIND_REMOVED;
-	ev.bind_removed = m;
-	ctl_push_event(a, owner, &ev);
-}
-
 static int fill_list(struct arena *ar, Keel__BindList *out, size_t n)
 {
 	out->binds = n ? arena_alloc(ar, n * sizeof(*out->binds)) : NULL;
@@ -486,7 +482,7 @@ int bind_op_list(void *ctx, struct arena *ar, Keel__BindList *out)
 	return 0;
 }
 
-int bind_op_remove(void *ctx, const Keel__UnbindRequest *rq, struct arena *ar,
+int bind_op_remove(void *ctx, void *from, const Keel__UnbindRequest *rq, struct arena *ar,
 		   Keel__BindList *out)
 {
 	struct agent *a = ctx;
@@ -505,8 +501,9 @@ int bind_op_remove(void *ctx, const Keel__UnbindRequest *rq, struct arena *ar,
 		if (!(m = to_proto(ar, b)))
 			return -ENOMEM;
 		out->binds[out->n_binds++] = m;
-		if (b->owner && b->owner != a->current)
-			tell_owner(a, b->owner, m);
+		/* Another connection removed it: its owner (keelctl bind) is told. */
+		if (b->owner && b->owner != from)
+			b->owner->removed(a, b->owner, m);
 		bind_remove(a, b, "unbind request");
 	}
 	return out->n_binds ? 0 : -ENOENT;

@@ -2,10 +2,14 @@
  * frame_reader, answered in order, and replies queued in a bounded output
  * buffer; a peer that stops reading stops being read (OUT_SOFT) and a watcher
  * that lets events pile up is dropped (OUT_HARD). */
+#include "control.h"
 #include "agent.h"
+#include "auth.h"
+#include "bind.h"
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
+#include "probe.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 struct ctl_conn {
 	struct conn_hdr h;
 	struct ev ev;
+	struct bind_owner owner;       /* of the binds it made; from, to dispatch */
 	struct frame_reader rd;
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
@@ -36,11 +41,21 @@ struct ctl_conn {
 
 static size_t pending(const struct ctl_conn *c) { return c->out_len - c->out_off; }
 
-void ctl_free(struct ctl_conn *c)
+static void ctl_free(struct conn_hdr *h)
 {
+	struct ctl_conn *c = list_entry(h, struct ctl_conn, h);
+
 	frame_reader_free(&c->rd);
 	free(c->out);
 	free(c);
+}
+
+static const struct conn_ops ctl_ops = { .free = ctl_free };
+
+/* A request's from (dispatch.h) is its connection's bind owner. */
+static struct ctl_conn *of_owner(void *from)
+{
+	return (struct ctl_conn *)((char *)from - offsetof(struct ctl_conn, owner));
 }
 
 static void ctl_close(struct agent *a, struct ctl_conn *c)
@@ -50,10 +65,9 @@ static void ctl_close(struct agent *a, struct ctl_conn *c)
 	c->dead = true;
 	ev_del(a, &c->ev);
 	if (c->watching)
-		a->watch.watchers--;   /* loop.c releases the scan when none is left */
-	bind_drop_owner(a, c);
-	list_del(&c->h.link);
-	list_add(&a->zombies, &c->h.link);
+		a->watch.watchers--;   /* watch_run releases the scan when none is left */
+	bind_drop_owner(a, &c->owner);
+	conn_retire(a, &c->h);
 	a->n_ctl--;
 }
 
@@ -186,11 +200,9 @@ static void handle_frame(struct agent *a, struct ctl_conn *c, const uint8_t *bod
 	int kind, r;
 
 	arena_init(&ar);
-	a->current = c;
 	a->dctx.pending_signal = 0;
 	a->dctx.watch_started = false;
-	r = dispatch_frame(&a->dctx, body, len, &ar, &resp, &kind);
-	a->current = NULL;
+	r = dispatch_frame(&a->dctx, &c->owner, body, len, &ar, &resp, &kind);
 	if (r == -EBADMSG) {
 		log_debug("control: undecodable frame of %u bytes, closing", len);
 		ctl_close(a, c);
@@ -295,6 +307,35 @@ static void on_ctl(struct agent *a, struct ev *e, uint32_t events)
 	update(a, c);
 }
 
+/* Queue an event for one connection; the loop sends it. */
+static void push_event(struct agent *a, struct ctl_conn *c, Keel__Event *ev)
+{
+	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
+
+	m.kind_case = KEEL__AGENT_MESSAGE__KIND_EVENT;
+	m.event = ev;
+	if (c->dead || c->closing)
+		return;
+	/* Never closed here: the caller may be walking a list that closing
+	 * changes (bind.c). The loop sends it; a peer that reads nothing ends
+	 * by the closing grace. */
+	if (queue_msg(c, &m) < 0)
+		start_closing(c);
+	else
+		ev_set(a, &c->ev, c->ev.mask | EPOLLOUT);
+}
+
+/* bind_owner.removed: another connection removed one of c's binds
+ * (keelctl bind is told). */
+static void on_bind_removed(struct agent *a, struct bind_owner *o, Keel__Bind *m)
+{
+	Keel__Event ev = KEEL__EVENT__INIT;
+
+	ev.body_case = KEEL__EVENT__BODY_BIND_REMOVED;
+	ev.bind_removed = m;
+	push_event(a, of_owner(o), &ev);
+}
+
 void ctl_accept(struct agent *a, int fd, bool need_auth)
 {
 	struct ctl_conn *c = calloc(1, sizeof(*c));
@@ -303,6 +344,8 @@ void ctl_accept(struct agent *a, int fd, bool need_auth)
 		close(fd);
 		return;
 	}
+	c->h.ops = &ctl_ops;
+	c->owner.removed = on_bind_removed;
 	/* Until it has authenticated, a peer gets a small frame buffer only. */
 	frame_reader_init(&c->rd, need_auth ? AUTH_FRAME_MAX : a->cfg.max_frame);
 	c->ev.fd = fd;
@@ -312,7 +355,7 @@ void ctl_accept(struct agent *a, int fd, bool need_auth)
 	c->auth_deadline_ms = c->active_ms + a->cfg.read_timeout_ms;
 	if (ev_add(a, &c->ev, EPOLLIN) < 0) {
 		close(fd);
-		ctl_free(c);
+		ctl_free(&c->h);
 		return;
 	}
 	list_add(&a->ctl, &c->h.link);
@@ -325,7 +368,7 @@ void ctl_sweep(struct agent *a, uint64_t now)
 
 	list_each(&a->ctl, it, nx) {
 		struct ctl_conn *c = list_entry(it, struct ctl_conn, h.link);
-		bool busy = c->watching || c->nwaits > 0 || bind_owned_by(a, c);
+		bool busy = c->watching || c->nwaits > 0 || bind_owned_by(a, &c->owner);
 		/* need_auth: a total deadline, not one per read: a peer trickling
 		 * a byte at a time cannot hold the slot. */
 		if ((c->closing && now - c->closing_ms >= CLOSING_GRACE_MS) ||
@@ -368,23 +411,6 @@ void ctl_broadcast_port(struct agent *a, enum port_change ch, const struct port_
 	arena_free(&ar);
 }
 
-void ctl_push_event(struct agent *a, struct ctl_conn *c, Keel__Event *ev)
-{
-	Keel__AgentMessage m = KEEL__AGENT_MESSAGE__INIT;
-
-	m.kind_case = KEEL__AGENT_MESSAGE__KIND_EVENT;
-	m.event = ev;
-	if (c->dead || c->closing)
-		return;
-	/* Never closed here: the caller may be walking a list that closing
-	 * changes (bind.c). The loop sends it; a peer that reads nothing ends
-	 * by the closing grace. */
-	if (queue_msg(c, &m) < 0)
-		start_closing(c);
-	else
-		ev_set(a, &c->ev, c->ev.mask | EPOLLOUT);
-}
-
 void ctl_flush_watchers(struct agent *a)
 {
 	struct link *it, *nx;
@@ -414,7 +440,7 @@ void ctl_answer_health_waiters(struct agent *a)
 			req.body_case = KEEL__REQUEST__BODY_HEALTH;
 			req.health = &hr;
 			arena_init(&ar);
-			dispatch_request(&a->dctx, &req, &ar, &resp);
+			dispatch_request(&a->dctx, &c->owner, &req, &ar, &resp);
 			if (queue_response(c, &resp) < 0)
 				ctl_close(a, c);
 			arena_free(&ar);
@@ -428,13 +454,24 @@ void ctl_answer_health_waiters(struct agent *a)
 	}
 }
 
-/* For probe.c: park a Health request on the current connection. */
-bool ctl_defer_current(struct agent *a, uint64_t id)
+/* Park Health request id on c until the ping ends; false when c holds
+ * HEALTH_WAIT_MAX already. */
+static bool park_health(struct ctl_conn *c, uint64_t id)
 {
-	struct ctl_conn *c = a->current;
-
-	if (!c || c->nwaits >= HEALTH_WAIT_MAX)
+	if (c->nwaits >= HEALTH_WAIT_MAX)
 		return false;
 	c->waits[c->nwaits++] = id;
 	return true;
+}
+
+bool ctl_defer_health(void *ctx, void *from, uint64_t id)
+{
+	struct agent *a = ctx;
+
+	a->dctx.health.containerd_ready = probe_containerd(a->cfg.containerd_sock);
+	if (probe_ping_pending(a) && from && park_health(of_owner(from), id))
+		return true;
+	/* Fresh, finished at once, or no room to wait: the latest result. */
+	a->dctx.health.docker_ready = a->probe.ok;
+	return false;
 }

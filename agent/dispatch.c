@@ -229,19 +229,17 @@ static void do_net_config(struct dispatch_ctx *d, const Keel__NetConfigRequest *
 			return;
 		}
 	e = d->ops->netconf(d->ops_ctx, &nc, err, sizeof(err));
-	if (e == 0 && nc.ndns > 0)
-		e = netconf_write_resolv(&nc, d->resolv_path);
 	if (e < 0)
 		dispatch_error(a, resp, -e, arena_printf(a, "netconfig: %s%s%s", strerror(-e),
 							 *err ? ": " : "", err));
 }
 
-static void do_bind(struct dispatch_ctx *d, const Keel__BindRequest *rq,
+static void do_bind(struct dispatch_ctx *d, void *from, const Keel__BindRequest *rq,
 		    struct arena *a, Keel__Response *resp)
 {
 	char err[256] = "";
 	Keel__Bind *b = NULL;
-	int e = d->ops->bind ? d->ops->bind(d->ops_ctx, rq, a, &b, err, sizeof(err)) : -ENOSYS;
+	int e = d->ops->bind ? d->ops->bind(d->ops_ctx, from, rq, a, &b, err, sizeof(err)) : -ENOSYS;
 
 	if (e < 0) {
 		dispatch_error(a, resp, -e, arena_printf(a, "bind: %s%s%s", strerror(-e),
@@ -252,7 +250,7 @@ static void do_bind(struct dispatch_ctx *d, const Keel__BindRequest *rq,
 	resp->bind = b;
 }
 
-static void do_binds(struct dispatch_ctx *d, const Keel__UnbindRequest *rq,
+static void do_binds(struct dispatch_ctx *d, void *from, const Keel__UnbindRequest *rq,
 		     struct arena *a, Keel__Response *resp)
 {
 	Keel__BindList *bl = arena_alloc(a, sizeof(*bl));
@@ -262,7 +260,7 @@ static void do_binds(struct dispatch_ctx *d, const Keel__UnbindRequest *rq,
 		return;
 	keel__bind_list__init(bl);
 	if (rq)
-		e = d->ops->unbind ? d->ops->unbind(d->ops_ctx, rq, a, bl) : -ENOSYS;
+		e = d->ops->unbind ? d->ops->unbind(d->ops_ctx, from, rq, a, bl) : -ENOSYS;
 	else
 		e = d->ops->list_binds ? d->ops->list_binds(d->ops_ctx, a, bl) : -ENOSYS;
 	if (e < 0) {
@@ -274,7 +272,7 @@ static void do_binds(struct dispatch_ctx *d, const Keel__UnbindRequest *rq,
 	resp->binds = bl;
 }
 
-void dispatch_request(struct dispatch_ctx *d, const Keel__Request *req,
+void dispatch_request(struct dispatch_ctx *d, void *from, const Keel__Request *req,
 		      struct arena *a, Keel__Response *resp)
 {
 	keel__response__init(resp);
@@ -308,13 +306,13 @@ void dispatch_request(struct dispatch_ctx *d, const Keel__Request *req,
 		do_net_config(d, req->net_config, a, resp);
 		break;
 	case KEEL__REQUEST__BODY_BIND:
-		do_bind(d, req->bind, a, resp);
+		do_bind(d, from, req->bind, a, resp);
 		break;
 	case KEEL__REQUEST__BODY_UNBIND:
-		do_binds(d, req->unbind, a, resp);
+		do_binds(d, from, req->unbind, a, resp);
 		break;
 	case KEEL__REQUEST__BODY_LIST_BINDS:
-		do_binds(d, NULL, a, resp);
+		do_binds(d, from, NULL, a, resp);
 		break;
 	default:
 		/* No body: empty, or a request type of a newer minor version that
@@ -332,7 +330,7 @@ void dispatch_request(struct dispatch_ctx *d, const Keel__Request *req,
 	}
 }
 
-int dispatch_frame(struct dispatch_ctx *d, const uint8_t *body, size_t len,
+int dispatch_frame(struct dispatch_ctx *d, void *from, const uint8_t *body, size_t len,
 		   struct arena *a, Keel__Response *resp, int *kind)
 {
 	Keel__Request *req = keel__request__unpack(NULL, len, body);
@@ -349,11 +347,11 @@ int dispatch_frame(struct dispatch_ctx *d, const uint8_t *body, size_t len,
 	}
 	*kind = (int)req->body_case;
 	if (req->body_case == KEEL__REQUEST__BODY_HEALTH && d->defer_health &&
-	    d->defer_health(d->ops_ctx, req->id)) {
+	    d->defer_health(d->ops_ctx, from, req->id)) {
 		keel__request__free_unpacked(req, NULL);
 		return 1;
 	}
-	dispatch_request(d, req, a, resp);
+	dispatch_request(d, from, req, a, resp);
 	keel__request__free_unpacked(req, NULL);
 	return 0;
 }

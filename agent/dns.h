@@ -1,7 +1,7 @@
 /* agent/dns.h: the agent's DNS server. dns.c is a pure codec (no sockets, no
  * logging): it parses one query datagram with every length checked, decides
  * whether the name is one of the host names (hostnet.h) and builds the
- * replies the agent sends itself. dns_server.c runs it in the epoll loop and
+ * replies the agent sends itself. dns_server.h runs it in the epoll loop and
  * forwards every other query to the upstream nameservers. */
 #ifndef KEEL_DNS_H
 #define KEEL_DNS_H
@@ -66,22 +66,4 @@ int dns_build_error(const uint8_t *msg, size_t len, const struct dns_query *q, u
  * question (some servers' FORMERR or SERVFAIL) does not match. */
 bool dns_reply_matches(const uint8_t *msg, size_t len, const struct dns_query *sent);
 void dns_set_id(uint8_t *msg, uint16_t id);
-
-/* dns_server.c */
-struct agent;
-struct netconf;
-/* Bind cfg.dns_address:53 (UDP) and the forwarding socket; on success the
- * resolv.conf lists that address first from now on, and is written at once
- * with the upstreams it already listed (an agent restart keeps them). */
-int dns_server_start(struct agent *a);
-bool dns_server_running(void);
-/* The nameservers of a --net or NetConfig (IPv4 ones; the server's own
- * address is skipped): forwarded queries go to the first. */
-void dns_server_set_upstreams(const struct netconf *nc);
-/* Pending forwards older than DNS_PENDING_MS are dropped. */
-void dns_sweep(struct agent *a, uint64_t now);
-#define DNS_PENDING_MAX 512
-#define DNS_PENDING_MS 5000
-#define DNS_INFLIGHT_PER_SOURCE 128  /* pending forwards of one source address */
-#define DNS_TCP_IDLE_MS 10000        /* a DNS-over-TCP connection with no traffic ends */
 #endif

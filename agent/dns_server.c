@@ -21,13 +21,12 @@
  * parsed: each connection is relayed as a whole to the current upstream's
  * port 53 (fwd_proxy, on the guest budget), so large answers arrive intact;
  * the two host names are answered over UDP only (their answers are never
- * truncated). One server per process: its state is this file's, like the
- * loop it runs in. */
+ * truncated). Its state is the agent's (agent.dns). */
+#include "dns_server.h"
 #include "agent.h"
 #include "clock.h"
-#include "dns.h"
+#include "forward.h"
 #include "log.h"
-#include "netconf.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,43 +40,8 @@
 
 #define DNS_PORT 53
 #define DNS_BATCH 64             /* datagrams per wakeup and socket: fairness */
-#define DNS_UPSTREAM_MAX 3
 #define DNS_RESOLV_READ_MAX 4096
 #define DNS_LOG_MS 10000         /* at most one "over the limit" line per this */
-
-struct dns_pending {
-	struct ev ev;                    /* its own socket, connected to upstream */
-	struct sockaddr_storage client;
-	socklen_t client_len;
-	struct peer_addr source;         /* the client's address */
-	struct sockaddr_in upstream;
-	struct dns_query q;              /* the question as sent; q.id the upstream id */
-	uint64_t deadline_ms;
-	uint16_t client_id;
-	bool used;
-};
-
-static struct dns_server {
-	bool running;
-	struct ev srv;                   /* clients' socket */
-	struct listener tcp;             /* clients' TCP listener */
-	struct in_addr self;
-	uint8_t host[4];
-	bool have_host;
-	struct sockaddr_in up[DNS_UPSTREAM_MAX];
-	size_t nup, cur;                 /* cur: the upstream asked now */
-	struct dns_pending pend[DNS_PENDING_MAX];
-	size_t npend;
-	struct peer_counts inflight;     /* pending forwards per source address */
-	struct peer_rates rates;         /* queries per second per source address */
-	uint64_t limited, limited_logged_ms;
-	uint8_t rnd[256];
-	size_t rnd_left;
-	uint64_t rnd_mix;
-	uint8_t buf[65536];              /* any UDP datagram */
-} S = { .srv.fd = -1, .tcp.ev.fd = -1 };
-
-bool dns_server_running(void) { return S.running; }
 
 /* splitmix64: only when getrandom has nothing yet (very early boot). */
 static uint64_t mix64(uint64_t x)
@@ -88,41 +52,43 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static uint16_t random16(void)
+static uint16_t random16(struct dns_server *s)
 {
-	if (S.rnd_left < 2) {
-		ssize_t n = getrandom(S.rnd, sizeof(S.rnd), GRND_NONBLOCK);
+	if (s->rnd_left < 2) {
+		ssize_t n = getrandom(s->rnd, sizeof(s->rnd), GRND_NONBLOCK);
 
-		if (n != (ssize_t)sizeof(S.rnd)) {
-			S.rnd_mix = mix64(S.rnd_mix ^ mono_ns());
-			return (uint16_t)S.rnd_mix;
+		if (n != (ssize_t)sizeof(s->rnd)) {
+			s->rnd_mix = mix64(s->rnd_mix ^ mono_ns());
+			return (uint16_t)s->rnd_mix;
 		}
-		S.rnd_left = sizeof(S.rnd);
+		s->rnd_left = sizeof(s->rnd);
 	}
-	S.rnd_left -= 2;
-	return (uint16_t)(S.rnd[S.rnd_left] << 8 | S.rnd[S.rnd_left + 1]);
+	s->rnd_left -= 2;
+	return (uint16_t)(s->rnd[s->rnd_left] << 8 | s->rnd[s->rnd_left + 1]);
 }
 
-static struct dns_pending *pending_new(void)
+static struct dns_pending *pending_new(struct dns_server *s)
 {
-	if (S.npend == DNS_PENDING_MAX)
+	if (s->npend == DNS_PENDING_MAX)
 		return NULL;
 	for (size_t i = 0; i < DNS_PENDING_MAX; i++)
-		if (!S.pend[i].used) {
+		if (!s->pend[i].used) {
 			/* Each forward has a socket of its own: ids need not differ. */
-			S.pend[i] = (struct dns_pending){ .used = true, .ev.fd = -1 };
-			S.npend++;
-			return &S.pend[i];
+			s->pend[i] = (struct dns_pending){ .used = true, .ev.fd = -1 };
+			s->npend++;
+			return &s->pend[i];
 		}
 	return NULL;
 }
 
 static void pending_free(struct agent *a, struct dns_pending *p)
 {
+	struct dns_server *s = &a->dns;
+
 	ev_del(a, &p->ev);
-	peer_counts_put(&S.inflight, &p->source);
+	peer_counts_put(&s->inflight, &p->source);
 	p->used = false;
-	S.npend--;
+	s->npend--;
 }
 
 static void send_to(int fd, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
@@ -154,9 +120,10 @@ static int udp_socket(const struct sockaddr_in *at, bool connected, int *out)
 	return 0;
 }
 
-/* Send p's query (S.buf[0..len), its id already p->q.id) from a new socket. */
+/* Send p's query (s->buf[0..len), its id already p->q.id) from a new socket. */
 static int pending_send(struct agent *a, struct dns_pending *p, size_t len)
 {
+	struct dns_server *s = &a->dns;
 	int e = udp_socket(&p->upstream, true, &p->ev.fd);
 
 	if (e < 0)
@@ -164,27 +131,28 @@ static int pending_send(struct agent *a, struct dns_pending *p, size_t len)
 	p->ev.fn = on_reply;
 	if ((e = ev_add(a, &p->ev, EPOLLIN)) < 0)
 		return e;
-	if (send(p->ev.fd, S.buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (send(p->ev.fd, s->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return -errno;
 	return 0;
 }
 
-/* Forward q (S.buf[0..len)) from src to the current upstream; -errno when
+/* Forward q (s->buf[0..len)) from src to the current upstream; -errno when
  * it could not be sent, the client then gets SERVFAIL. */
 static int forward(struct agent *a, const struct dns_query *q, size_t len,
 		   const struct sockaddr_storage *from, socklen_t fromlen,
 		   const struct peer_addr *src)
 {
+	struct dns_server *s = &a->dns;
 	struct dns_pending *p;
 	int e;
 
-	if (S.nup == 0)
+	if (s->nup == 0)
 		return -ENETUNREACH;
-	if ((e = peer_counts_take(&S.inflight, src)) < 0)
+	if ((e = peer_counts_take(&s->inflight, src)) < 0)
 		return e;
-	p = pending_new();
+	p = pending_new(s);
 	if (!p) {
-		peer_counts_put(&S.inflight, src);
+		peer_counts_put(&s->inflight, src);
 		return -ENOBUFS;
 	}
 	p->client = *from;
@@ -192,12 +160,12 @@ static int forward(struct agent *a, const struct dns_query *q, size_t len,
 	p->source = *src;
 	p->client_id = q->id;
 	p->q = *q;
-	p->q.id = random16();
-	p->upstream = S.up[S.cur];
+	p->q.id = random16(s);
+	p->upstream = s->up[s->cur];
 	p->deadline_ms = mono_ms() + DNS_PENDING_MS;
-	dns_set_id(S.buf, p->q.id);
+	dns_set_id(s->buf, p->q.id);
 	e = pending_send(a, p, len);
-	dns_set_id(S.buf, q->id);
+	dns_set_id(s->buf, q->id);
 	if (e < 0)
 		pending_free(a, p);
 	return e;
@@ -205,64 +173,67 @@ static int forward(struct agent *a, const struct dns_query *q, size_t len,
 
 /* Over the source's rate: dropped without a word, and said in the log at
  * most every DNS_LOG_MS. */
-static bool within_rate(const struct peer_addr *src, const struct sockaddr_storage *from,
-			uint64_t now)
+static bool within_rate(struct dns_server *s, const struct peer_addr *src,
+			const struct sockaddr_storage *from, uint64_t now)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 
-	if (peer_rates_allow(&S.rates, src, now))
+	if (peer_rates_allow(&s->rates, src, now))
 		return true;
-	S.limited++;
-	if (S.limited_logged_ms && now - S.limited_logged_ms < DNS_LOG_MS)
+	s->limited++;
+	if (s->limited_logged_ms && now - s->limited_logged_ms < DNS_LOG_MS)
 		return false;
 	if (from->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, ip, sizeof(ip));
 	else if (from->ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, ip, sizeof(ip));
-	log_info("dns: %s is over %u queries/s; %llu queries dropped so far", ip, S.rates.rate,
-		 (unsigned long long)S.limited);
-	S.limited_logged_ms = now;
+	log_info("dns: %s is over %u queries/s; %llu queries dropped so far", ip, s->rates.rate,
+		 (unsigned long long)s->limited);
+	s->limited_logged_ms = now;
 	return false;
 }
 
 static void on_query_datagram(struct agent *a, size_t len, const struct sockaddr_storage *from,
 			      socklen_t fromlen)
 {
+	struct dns_server *s = &a->dns;
 	uint8_t out[DNS_REPLY_MAX];
 	struct dns_query q;
 	struct peer_addr src;
 	int r, olen;
 
 	peer_addr_from(from, fromlen, &src);
-	if (!within_rate(&src, from, mono_ms()))
+	if (!within_rate(s, &src, from, mono_ms()))
 		return;
-	r = dns_parse_query(S.buf, len, &q);
+	r = dns_parse_query(s->buf, len, &q);
 	if (r == -EOPNOTSUPP)
-		olen = dns_build_error(S.buf, len, NULL, DNS_RCODE_NOTIMP, out, sizeof(out));
+		olen = dns_build_error(s->buf, len, NULL, DNS_RCODE_NOTIMP, out, sizeof(out));
 	else if (r < 0)
 		/* A response sent here is dropped, never answered: two servers
 		 * must not be able to bounce errors at each other. */
-		olen = len >= DNS_HEADER_LEN && !(S.buf[2] & 0x80)
-			? dns_build_error(S.buf, len, NULL, DNS_RCODE_FORMERR, out, sizeof(out))
+		olen = len >= DNS_HEADER_LEN && !(s->buf[2] & 0x80)
+			? dns_build_error(s->buf, len, NULL, DNS_RCODE_FORMERR, out, sizeof(out))
 			: -EBADMSG;
 	else if (dns_decide(&q) == DNS_LOCAL)
-		olen = dns_build_local(S.buf, &q, S.have_host ? S.host : NULL, out, sizeof(out));
+		olen = dns_build_local(s->buf, &q, s->have_host ? s->host : NULL, out, sizeof(out));
 	else if ((r = forward(a, &q, len, from, fromlen, &src)) == 0)
 		return;
 	else
-		olen = dns_build_error(S.buf, len, &q, DNS_RCODE_SERVFAIL, out, sizeof(out));
+		olen = dns_build_error(s->buf, len, &q, DNS_RCODE_SERVFAIL, out, sizeof(out));
 	if (olen > 0)
-		send_to(S.srv.fd, out, (size_t)olen, (const struct sockaddr *)from, fromlen);
+		send_to(s->srv.fd, out, (size_t)olen, (const struct sockaddr *)from, fromlen);
 }
 
-/* Up to DNS_BATCH client datagrams into S.buf, each answered or forwarded. */
+/* Up to DNS_BATCH client datagrams into s->buf, each answered or forwarded. */
 static void on_query(struct agent *a, struct ev *e, uint32_t events)
 {
+	struct dns_server *s = &a->dns;
+
 	(void)events;
 	for (int i = 0; i < DNS_BATCH; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(e->fd, S.buf, sizeof(S.buf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(e->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fromlen);
 
 		if (n < 0)
@@ -279,11 +250,11 @@ static bool same_upstream(const struct sockaddr_in *a, const struct sockaddr_in 
 /* An upstream that refused a forward (ICMP port unreachable) or let one
  * expire is passed over for the next one: a dead first nameserver costs the
  * clients one timeout, not every query. */
-static void pass_over(const struct dns_pending *p, const char *why)
+static void pass_over(struct dns_server *s, const struct dns_pending *p, const char *why)
 {
-	if (S.nup < 2 || !same_upstream(&p->upstream, &S.up[S.cur]))
+	if (s->nup < 2 || !same_upstream(&p->upstream, &s->up[s->cur]))
 		return;
-	S.cur = (S.cur + 1) % S.nup;
+	s->cur = (s->cur + 1) % s->nup;
 	log_info("dns: %s %s; asking the next nameserver", inet_ntoa(p->upstream.sin_addr), why);
 }
 
@@ -291,25 +262,26 @@ static void pass_over(const struct dns_pending *p, const char *why)
  * reply to its query goes to the client; others are dropped. */
 static void on_reply(struct agent *a, struct ev *e, uint32_t events)
 {
+	struct dns_server *s = &a->dns;
 	struct dns_pending *p = (struct dns_pending *)e;   /* ev is its first member */
 
 	(void)events;
 	for (int i = 0; i < DNS_BATCH; i++) {
-		ssize_t n = recv(e->fd, S.buf, sizeof(S.buf), MSG_DONTWAIT);
+		ssize_t n = recv(e->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			pass_over(p, "refused a query");   /* ECONNREFUSED: nothing listens */
+			pass_over(s, p, "refused a query");   /* ECONNREFUSED: nothing listens */
 			pending_free(a, p);
 			return;
 		}
-		if (!dns_reply_matches(S.buf, (size_t)n, &p->q)) {
+		if (!dns_reply_matches(s->buf, (size_t)n, &p->q)) {
 			log_debug("dns: dropped a reply whose id or question is not the query's");
 			continue;
 		}
-		dns_set_id(S.buf, p->client_id);
-		send_to(S.srv.fd, S.buf, (size_t)n, (const struct sockaddr *)&p->client, p->client_len);
+		dns_set_id(s->buf, p->client_id);
+		send_to(s->srv.fd, s->buf, (size_t)n, (const struct sockaddr *)&p->client, p->client_len);
 		pending_free(a, p);
 		return;
 	}
@@ -318,6 +290,7 @@ static void on_reply(struct agent *a, struct ev *e, uint32_t events)
 /* TCP: every connection goes whole to the upstream asked now. */
 static void on_tcp(struct agent *a, struct ev *e, uint32_t events)
 {
+	struct dns_server *s = &a->dns;
 	unsigned idle = a->cfg.guest_idle_ms < DNS_TCP_IDLE_MS ? a->cfg.guest_idle_ms : DNS_TCP_IDLE_MS;
 
 	(void)e;
@@ -326,16 +299,16 @@ static void on_tcp(struct agent *a, struct ev *e, uint32_t events)
 		struct sockaddr_storage up = { 0 }, peer;
 		struct peer_addr pa;
 		socklen_t plen;
-		int fd = listener_accept(a, &S.tcp, &peer, &plen);
+		int fd = listener_accept(a, &s->tcp, &peer, &plen);
 
 		if (fd < 0)
 			return;
 		peer_addr_from(&peer, plen, &pa);
-		memcpy(&up, &S.up[S.cur], sizeof(S.up[S.cur]));
+		memcpy(&up, &s->up[s->cur], sizeof(s->up[s->cur]));
 		/* No upstream, or past the guest budget: the client moves on as
 		 * with a refusal. */
-		if (S.nup == 0 || fwd_proxy(a, fd, &(struct fwd_proxy){ .target = &up,
-				.target_len = sizeof(S.up[S.cur]), .peer = &pa, .idle_ms = idle }) < 0)
+		if (s->nup == 0 || fwd_proxy(a, fd, &(struct fwd_proxy){ .target = &up,
+				.target_len = sizeof(s->up[s->cur]), .peer = &pa, .idle_ms = idle }) < 0)
 			close(fd);
 	}
 }
@@ -358,24 +331,26 @@ static int tcp_listener(const struct sockaddr_in *at, int *out)
 
 void dns_sweep(struct agent *a, uint64_t now)
 {
-	if (S.npend == 0)
+	struct dns_server *s = &a->dns;
+
+	if (s->npend == 0)
 		return;
 	for (size_t i = 0; i < DNS_PENDING_MAX; i++) {
-		struct dns_pending *p = &S.pend[i];
+		struct dns_pending *p = &s->pend[i];
 		char why[64];
 
 		if (!p->used || now < p->deadline_ms)
 			continue;
 		snprintf(why, sizeof(why), "did not answer in %u ms", DNS_PENDING_MS);
-		pass_over(p, why);
+		pass_over(s, p, why);
 		pending_free(a, p);
 	}
 }
 
-void dns_server_set_upstreams(const struct netconf *nc)
+static void set_upstreams(struct dns_server *s, const struct netconf *nc)
 {
-	S.nup = 0;
-	S.cur = 0;
+	s->nup = 0;
+	s->cur = 0;
 	for (size_t i = 0; i < nc->ndns && i < sizeof(nc->dns) / sizeof(nc->dns[0]); i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT) };
 
@@ -384,20 +359,20 @@ void dns_server_set_upstreams(const struct netconf *nc)
 			continue;
 		}
 		/* Forwarding to ourselves would loop each query until it expires. */
-		if (sa.sin_addr.s_addr == S.self.s_addr || S.nup == DNS_UPSTREAM_MAX)
+		if (sa.sin_addr.s_addr == s->self.s_addr || s->nup == DNS_UPSTREAM_MAX)
 			continue;
-		S.up[S.nup++] = sa;
+		s->up[s->nup++] = sa;
 	}
-	if (S.running)
-		log_info("dns: %zu upstream nameserver(s)", S.nup);
+	if (s->running)
+		log_info("dns: %zu upstream nameserver(s)", s->nup);
 }
 
 /* The upstreams a resolv.conf of an earlier run named ("# upstream X", or
  * "nameserver X" from a run without this server), ours excluded. */
-static void load_resolv(const char *path, struct netconf *nc)
+static void load_resolv(const struct dns_server *s, struct netconf *nc)
 {
 	char buf[DNS_RESOLV_READ_MAX + 1], *line, *save = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(s->resolv.path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	memset(nc, 0, sizeof(*nc));
@@ -416,7 +391,7 @@ static void load_resolv(const char *path, struct netconf *nc)
 		     sscanf(line, "# upstream %63s", addr) != 1) || nc->ndns == 3 ||
 		    (inet_pton(AF_INET, addr, &any) != 1 && inet_pton(AF_INET6, addr, &any) != 1))
 			continue;
-		if (inet_pton(AF_INET, addr, &any) == 1 && memcmp(&any, &S.self, 4) == 0)
+		if (inet_pton(AF_INET, addr, &any) == 1 && memcmp(&any, &s->self, 4) == 0)
 			continue;
 		memcpy(nc->dns[nc->ndns++], addr, strlen(addr) + 1);
 	}
@@ -424,27 +399,36 @@ static void load_resolv(const char *path, struct netconf *nc)
 
 static int open_sockets(struct agent *a, const struct sockaddr_in *sa)
 {
+	struct dns_server *s = &a->dns;
 	int e, fd = -1;
 
-	if ((e = peer_counts_init(&S.inflight, DNS_PENDING_MAX, DNS_INFLIGHT_PER_SOURCE)) < 0)
+	if ((e = peer_counts_init(&s->inflight, DNS_PENDING_MAX, DNS_INFLIGHT_PER_SOURCE)) < 0)
 		return e;
-	peer_rates_init(&S.rates, a->cfg.dns_rate, 2 * a->cfg.dns_rate);
-	S.srv.fn = on_query;
-	if ((e = udp_socket(sa, false, &S.srv.fd)) < 0 || (e = ev_add(a, &S.srv, EPOLLIN)) < 0) {
-		ev_del(a, &S.srv);
-		peer_counts_free(&S.inflight);
+	peer_rates_init(&s->rates, a->cfg.dns_rate, 2 * a->cfg.dns_rate);
+	s->srv.fn = on_query;
+	if ((e = udp_socket(sa, false, &s->srv.fd)) < 0 || (e = ev_add(a, &s->srv, EPOLLIN)) < 0) {
+		ev_del(a, &s->srv);
+		peer_counts_free(&s->inflight);
 		return e;
 	}
 	if ((e = tcp_listener(sa, &fd)) < 0 ||
-	    (e = listener_add(a, &S.tcp, fd, on_tcp, "DNS over TCP")) < 0) {
+	    (e = listener_add(a, &s->tcp, fd, on_tcp, "DNS over TCP")) < 0) {
 		log_warn("dns: TCP %s:%d: %s; UDP only", inet_ntoa(sa->sin_addr), DNS_PORT, strerror(-e));
-		listener_close(a, &S.tcp);   /* closes fd when listener_add took it */
+		listener_close(a, &s->tcp);   /* closes fd when listener_add took it */
 	}
 	return 0;
 }
 
+void dns_server_init(struct dns_server *s, const char *run_dir)
+{
+	s->srv.fd = -1;
+	s->tcp.ev.fd = -1;
+	snprintf(s->resolv.path, sizeof(s->resolv.path), "%s/resolv.conf", run_dir);
+}
+
 int dns_server_start(struct agent *a)
 {
+	struct dns_server *s = &a->dns;
 	const char *addr = a->cfg.dns_address;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT) };
 	struct netconf nc;
@@ -456,19 +440,25 @@ int dns_server_start(struct agent *a)
 		log_warn("dns: %s is not an IPv4 address; no DNS server", addr);
 		return -EINVAL;
 	}
-	S.have_host = inet_pton(AF_INET, a->cfg.host_address, S.host) == 1;
-	S.self = sa.sin_addr;
+	s->have_host = inet_pton(AF_INET, a->cfg.host_address, s->host) == 1;
+	s->self = sa.sin_addr;
 	if ((e = open_sockets(a, &sa)) < 0) {
 		log_warn("dns: %s:%d: %s; no DNS server", addr, DNS_PORT, strerror(-e));
 		return e;
 	}
-	S.running = true;
-	netconf_resolv_first(addr);
-	load_resolv(a->resolv_path, &nc);
-	dns_server_set_upstreams(&nc);
-	if ((e = netconf_write_resolv(&nc, a->resolv_path)) < 0)
-		log_warn("dns: %s: %s", a->resolv_path, strerror(-e));
+	s->running = true;
+	netconf_resolv_first(&s->resolv, addr);
+	load_resolv(s, &nc);
+	set_upstreams(s, &nc);
+	if ((e = netconf_write_resolv(&s->resolv, &nc)) < 0)
+		log_warn("dns: %s: %s", s->resolv.path, strerror(-e));
 	log_info("dns: serving on %s:%d (at most %u queries/s per source)", addr, DNS_PORT,
 		 a->cfg.dns_rate);
 	return 0;
+}
+
+int dns_set_nameservers(struct agent *a, const struct netconf *nc)
+{
+	set_upstreams(&a->dns, nc);
+	return netconf_write_resolv(&a->dns.resolv, nc);
 }

@@ -15,7 +15,9 @@
  * `cli`, so the UDP framing code serves both. fwd_proxy is the plainest
  * use: an accepted client, a target to dial, bytes both ways (the DNS
  * server's TCP path). */
+#include "forward.h"
 #include "agent.h"
+#include "auth.h"
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
@@ -56,6 +58,7 @@ struct fwd_conn {
 	bool proxy;               /* fwd_proxy: no request, no response, just bytes */
 	bool need_auth;           /* the host's: an Auth frame comes first */
 	uint64_t bind_id;         /* outbound: whose failures to count */
+	void (*failed)(struct agent *a, uint64_t bind_id);   /* outbound: counts them */
 	uint8_t hdr[HDR_MAX];     /* outbound: sent once cli is connected */
 	size_t hdr_len;
 	enum origin origin;       /* whose budget it counts against */
@@ -80,12 +83,19 @@ static void dirs_free(struct fwd_conn *f)
 	f->uup.buf = f->udown.buf = NULL;
 }
 
-void fwd_free(struct fwd_conn *f)
+static void fwd_free(struct fwd_conn *f)
 {
 	dirs_free(f);
 	frame_reader_free(&f->rd);
 	free(f);
 }
+
+static void free_conn(struct conn_hdr *h)
+{
+	fwd_free(list_entry(h, struct fwd_conn, h));
+}
+
+static const struct conn_ops fwd_ops = { .free = free_conn };
 
 static void fwd_close(struct agent *a, struct fwd_conn *f)
 {
@@ -95,8 +105,7 @@ static void fwd_close(struct agent *a, struct fwd_conn *f)
 	ev_del(a, &f->cli);
 	ev_del(a, &f->tgt);
 	dirs_free(f);
-	list_del(&f->h.link);
-	list_add(&a->zombies, &f->h.link);
+	conn_retire(a, &f->h);
 	budget_put(&a->budget, f->origin, &f->peer);
 }
 
@@ -122,7 +131,7 @@ static void respond(struct fwd_conn *f, int err)
 static void fail(struct agent *a, struct fwd_conn *f, int err)
 {
 	if (f->outbound)
-		bind_note_failure(a, f->bind_id);
+		f->failed(a, f->bind_id);
 	else if (!f->proxy)
 		respond(f, err);
 	fwd_close(a, f);
@@ -444,7 +453,7 @@ static int fwd_new(struct agent *a, int cli, enum origin origin, const struct pe
 	}
 	relay_dir_init(&f->up);
 	relay_dir_init(&f->down);
-	f->h.kind = CONN_FWD;
+	f->h.ops = &fwd_ops;
 	f->origin = origin;
 	if (peer)
 		f->peer = *peer;
@@ -486,6 +495,7 @@ int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
 	f->outbound = true;
 	f->udp = o->udp;
 	f->bind_id = o->bind_id;
+	f->failed = o->failed;
 	f->idle_ms = o->idle_ms;
 	memcpy(f->hdr, o->hdr, o->hdr_len);
 	f->hdr_len = o->hdr_len;

@@ -1,7 +1,12 @@
 /* agent/listen.c: the control and forward listeners (AF_VSOCK and AF_UNIX)
  * and the accept path with the control cap and peer check (forward.c keeps
  * the host budget of forward streams). */
+#include "listen.h"
 #include "agent.h"
+#include "auth.h"
+#include "control.h"
+#include "forward.h"
+#include "listener.h"
 #include "sockaddr.h"
 #include "vsock.h"
 #include <errno.h>

@@ -8,6 +8,7 @@
  * ACCEPT_PAUSE_MS (keel-bindd does the same); the backlog keeps its peers
  * waiting meanwhile. One log line per LISTENER_LOG_MS says so for all
  * listeners together, with the number of pauses since the last line. */
+#include "listener.h"
 #include "agent.h"
 #include "accept.h"
 #include "clock.h"

@@ -1,21 +1,18 @@
 /* agent/loop.c: the epoll loop. Timers are coarse: one sweep of all
- * connections every agent_sweep_ms() enforces deadlines, the port watch
- * polls on its own period, and epoll_wait sleeps until the nearest. */
+ * connections every agent_sweep_ms() enforces deadlines, the other timers
+ * (loop_work) run on their own periods, and epoll_wait sleeps until the
+ * nearest. */
 #include "agent.h"
 #include "clock.h"
-#include "dns.h"
-#include "log.h"
 #include <errno.h>
-#include <signal.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 int ev_add(struct agent *a, struct ev *e, uint32_t mask)
 {
 	struct epoll_event ee = { .events = mask, .data.ptr = e };
 
-	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, e->fd, &ee) < 0)
+	if (epoll_ctl(a->loop.epfd, EPOLL_CTL_ADD, e->fd, &ee) < 0)
 		return -errno;
 	e->mask = mask;
 	return 0;
@@ -27,20 +24,33 @@ int ev_set(struct agent *a, struct ev *e, uint32_t mask)
 
 	if (e->mask == mask || e->fd < 0)
 		return 0;
-	if (epoll_ctl(a->epfd, EPOLL_CTL_MOD, e->fd, &ee) < 0)
+	if (epoll_ctl(a->loop.epfd, EPOLL_CTL_MOD, e->fd, &ee) < 0)
 		return -errno;
 	e->mask = mask;
 	return 0;
 }
 
-/* Stop watching e and close its fd; handlers see fd -1 and skip. */
 void ev_del(struct agent *a, struct ev *e)
 {
 	if (e->fd < 0)
 		return;
-	epoll_ctl(a->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	epoll_ctl(a->loop.epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	close(e->fd);
 	e->fd = -1;
+}
+
+void conn_retire(struct agent *a, struct conn_hdr *h)
+{
+	list_del(&h->link);
+	list_add(&a->loop.zombies, &h->link);
+}
+
+int loop_init(struct loop *l, const struct loop_work *work)
+{
+	list_init(&l->zombies);
+	l->work = work;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	return l->epfd < 0 ? -errno : 0;
 }
 
 /* Deadlines are checked at a quarter of the shortest one, at most 250 ms
@@ -60,14 +70,12 @@ unsigned agent_sweep_ms(const struct agent *a)
 
 static int timeout_ms(const struct agent *a, uint64_t now)
 {
-	uint64_t next = a->next_sweep_ms, resume;
+	const struct loop_work *w = a->loop.work;
+	uint64_t next = a->loop.next_sweep_ms, when;
 
-	if (a->watch.watchers && a->watch.next_poll_ms < next)
-		next = a->watch.next_poll_ms;
-	if (a->probe.running && a->probe.deadline_ms < next)
-		next = a->probe.deadline_ms;
-	if (listener_next_resume(a, &resume) && resume < next)
-		next = resume;
+	for (size_t i = 0; i < w->ntimers; i++)
+		if (w->timers[i].next(a, &when) && when < next)
+			next = when;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -75,33 +83,24 @@ static void free_zombies(struct agent *a)
 {
 	struct link *it, *nx;
 
-	list_each(&a->zombies, it, nx) {
+	list_each(&a->loop.zombies, it, nx) {
 		struct conn_hdr *h = list_entry(it, struct conn_hdr, link);
 		list_del(it);
-		switch (h->kind) {
-		case CONN_CTL: ctl_free((struct ctl_conn *)h); break;
-		case CONN_FWD: fwd_free((struct fwd_conn *)h); break;
-		case CONN_BIND: bind_free((struct bind *)h); break;
-		}
+		h->ops->free(h);
 	}
 }
 
 static void timers(struct agent *a)
 {
+	const struct loop_work *w = a->loop.work;
 	uint64_t now = mono_ms();
 
-	if (a->watch.watchers && now >= a->watch.next_poll_ms)
-		watch_poll(a, now);
-	if (!a->watch.watchers && (a->watch.have_prev || a->watch.scanner))
-		watch_release(a);
-	if (a->probe.running)
-		probe_sweep(a, now);
-	listener_resume(a, now);
-	if (now >= a->next_sweep_ms) {
-		ctl_sweep(a, now);
-		fwd_sweep(a, now);
-		dns_sweep(a, now);
-		a->next_sweep_ms = now + agent_sweep_ms(a);
+	for (size_t i = 0; i < w->ntimers; i++)
+		w->timers[i].run(a, now);
+	if (now >= a->loop.next_sweep_ms) {
+		for (size_t i = 0; i < w->nsweeps; i++)
+			w->sweeps[i](a, now);
+		a->loop.next_sweep_ms = now + agent_sweep_ms(a);
 	}
 }
 
@@ -109,9 +108,9 @@ int agent_run(struct agent *a)
 {
 	struct epoll_event evs[64];
 
-	a->next_sweep_ms = mono_ms() + agent_sweep_ms(a);
-	while (!a->stop) {
-		int n = epoll_wait(a->epfd, evs, 64, timeout_ms(a, mono_ms()));
+	a->loop.next_sweep_ms = mono_ms() + agent_sweep_ms(a);
+	while (!a->loop.stop) {
+		int n = epoll_wait(a->loop.epfd, evs, 64, timeout_ms(a, mono_ms()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

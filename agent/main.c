@@ -1,14 +1,21 @@
 /* agent/main.c: keel-agent's command line, setup and shutdown. */
 #include "agent.h"
+#include "bind.h"
+#include "control.h"
 #include "decimal.h"
-#include "dns.h"
+#include "dns_server.h"
 #include "fd.h"
+#include "forward.h"
 #include "frame.h"
+#include "hostnet.h"
+#include "listen.h"
+#include "listener.h"
 #include "log.h"
 #include "mountpoint.h"
-#include "hostnet.h"
 #include "netconf.h"
+#include "probe.h"
 #include "timesync.h"
+#include "watch.h"
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -188,9 +195,8 @@ static int op_netconf(void *ctx, const struct netconf *nc, char *err, size_t err
 {
 	int e = netconf_apply(nc, err, errlen);
 
-	(void)ctx;
 	if (e == 0 && nc->ndns > 0)
-		dns_server_set_upstreams(nc);
+		e = dns_set_nameservers(ctx, nc);
 	return e;
 }
 
@@ -207,7 +213,7 @@ static void on_signal(struct agent *a, struct ev *e, uint32_t events)
 	(void)events;
 	if (read(e->fd, &si, sizeof(si)) == sizeof(si)) {
 		log_info("signal %u: stopping", si.ssi_signo);
-		a->stop = true;
+		a->loop.stop = true;
 	}
 }
 
@@ -234,12 +240,10 @@ static void setup_dispatch(struct agent *a)
 	struct dispatch_ctx *d = &a->dctx;
 
 	snprintf(a->status_path, sizeof(a->status_path), "%s/status", a->cfg.run_dir);
-	snprintf(a->resolv_path, sizeof(a->resolv_path), "%s/resolv.conf", a->cfg.run_dir);
 	snprintf(a->engine_path, sizeof(a->engine_path), "%s/engine-settings.pb", a->cfg.run_dir);
 	d->ops = &agent_ops;
 	d->ops_ctx = a;
-	d->defer_health = probe_before_health;
-	d->resolv_path = a->resolv_path;
+	d->defer_health = ctl_defer_health;
 	d->time_threshold_ms = a->cfg.time_threshold_ms;
 	d->health = (struct health_input){
 		.status_path = a->status_path, .mountinfo = "/proc/self/mountinfo",
@@ -282,7 +286,7 @@ static void raise_nofile(const struct agent_config *c)
 		 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
-static int apply_net(const char *spec, const char *resolv)
+static int apply_net(struct agent *a, const char *spec)
 {
 	struct netconf nc;
 	char err[256] = "";
@@ -297,12 +301,22 @@ static int apply_net(const char *spec, const char *resolv)
 		log_err("--net %s: %s%s%s", spec, strerror(-e), *err ? ": " : "", err);
 		return e;
 	}
-	if (nc.ndns > 0)
-		dns_server_set_upstreams(&nc);
-	if (nc.ndns > 0 && (e = netconf_write_resolv(&nc, resolv)) < 0)
-		log_err("%s: %s", resolv, strerror(-e));
+	if (nc.ndns > 0 && (e = dns_set_nameservers(a, &nc)) < 0)
+		log_err("%s: %s", a->dns.resolv.path, strerror(-e));
 	return e;
 }
+
+/* The loop's work besides events, in the order it runs. */
+static const struct loop_timer loop_timers[] = {
+	{ watch_run, watch_next_poll },
+	{ probe_sweep, probe_next_deadline },
+	{ listener_resume, listener_next_resume },
+};
+static void (*const loop_sweeps[])(struct agent *, uint64_t) = { ctl_sweep, fwd_sweep, dns_sweep };
+static const struct loop_work loop_work = {
+	loop_timers, sizeof(loop_timers) / sizeof(loop_timers[0]),
+	loop_sweeps, sizeof(loop_sweeps) / sizeof(loop_sweeps[0]),
+};
 
 static void tell_ready(void)
 {
@@ -364,18 +378,20 @@ int main(int argc, char **argv)
 	list_init(&a.paused.list);
 	list_init(&a.ctl);
 	list_init(&a.fwd);
-	list_init(&a.zombies);
 	list_init(&a.binds);
 	a.probe.ev.fd = -1;
-	a.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (a.epfd < 0 || (e = setup_signals(&a)) < 0) {
+	a.probe.done = ctl_answer_health_waiters;
+	a.watch.changed = ctl_broadcast_port;
+	a.watch.flush = ctl_flush_watchers;
+	dns_server_init(&a.dns, a.cfg.run_dir);
+	if (loop_init(&a.loop, &loop_work) < 0 || (e = setup_signals(&a)) < 0) {
 		log_err("setup: %s", strerror(errno));
 		return 1;
 	}
 	setup_dispatch(&a);
 	hostnet_setup(&a.cfg);
 	dns_server_start(&a);
-	if (a.cfg.net && apply_net(a.cfg.net, a.resolv_path) < 0)
+	if (a.cfg.net && apply_net(&a, a.cfg.net) < 0)
 		log_warn("network not configured; going on");
 	e = agent_listen(&a);
 	if (e < 0) {

@@ -192,23 +192,21 @@ int netconf_parse(const char *spec, struct netconf *out)
  * comments (resolvers skip them; a restarted agent reads them back). Only
  * one because musl asks every listed server at once and takes the first
  * answer: an upstream's NXDOMAIN for host.keel.internal would win races. */
-static char netconf_resolv_first_ns[64];
-
-int netconf_resolv_first(const char *addr)
+int netconf_resolv_first(struct resolv_conf *rc, const char *addr)
 {
 	struct netconf_ip ip;
 
 	if (!addr || !addr[0]) {
-		netconf_resolv_first_ns[0] = '\0';
+		rc->first[0] = '\0';
 		return 0;
 	}
 	if (netconf_parse_ip(addr, &ip) < 0 ||
-	    !inet_ntop(ip.family, ip.bytes, netconf_resolv_first_ns, sizeof(netconf_resolv_first_ns)))
+	    !inet_ntop(ip.family, ip.bytes, rc->first, sizeof(rc->first)))
 		return -EINVAL;
 	return 0;
 }
 
-int netconf_write_resolv(const struct netconf *nc, const char *path)
+int netconf_write_resolv(const struct resolv_conf *rc, const struct netconf *nc)
 {
 	char buf[64 + 4 * (sizeof("# upstream \n") + INET6_ADDRSTRLEN)];
 	struct netconf_ip ip;
@@ -217,9 +215,9 @@ int netconf_write_resolv(const struct netconf *nc, const char *path)
 	if (nc->ndns > sizeof(nc->dns) / sizeof(nc->dns[0]))
 		return -EINVAL;
 	off = (size_t)snprintf(buf, sizeof(buf), "# written by keel-agent\n");
-	if (netconf_resolv_first_ns[0])
+	if (rc->first[0])
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "nameserver %s\n",
-					netconf_resolv_first_ns);
+					rc->first);
 	for (i = 0; i < nc->ndns; i++) {
 		char text[INET6_ADDRSTRLEN];
 
@@ -229,12 +227,12 @@ int netconf_write_resolv(const struct netconf *nc, const char *path)
 		    netconf_parse_ip(nc->dns[i], &ip) < 0 ||
 		    !inet_ntop(ip.family, ip.bytes, text, sizeof(text)))
 			return -EINVAL;
-		if (strcmp(text, netconf_resolv_first_ns) == 0)
+		if (strcmp(text, rc->first) == 0)
 			continue;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s\n",
-					netconf_resolv_first_ns[0] ? "# upstream" : "nameserver", text);
+					rc->first[0] ? "# upstream" : "nameserver", text);
 	}
-	return fd_write_file_atomic(path, buf, off, 0644);
+	return fd_write_file_atomic(rc->path, buf, off, 0644);
 }
 
 /* ---- rtnetlink -------------------------------------------------------- */

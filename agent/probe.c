@@ -4,6 +4,7 @@
  * "GET /_ping", read the status line, all bounded by PROBE_TIMEOUT_MS. A
  * result is reused for PROBE_FRESH_MS, so a burst of Health calls costs one
  * ping. A Health request that needs a fresh ping is answered when it ends. */
+#include "probe.h"
 #include "agent.h"
 #include "clock.h"
 #include "sockaddr.h"
@@ -46,12 +47,12 @@ bool probe_containerd(const char *path)
 	return true;
 }
 
-bool probe_fresh(const struct agent *a, uint64_t now)
+static bool fresh(const struct agent *a, uint64_t now)
 {
 	return !a->probe.running && a->probe.done_ms && now - a->probe.done_ms < PROBE_FRESH_MS;
 }
 
-static void finish(struct agent *a, bool ok, bool answer)
+static void finish(struct agent *a, bool ok)
 {
 	struct docker_probe *p = &a->probe;
 
@@ -59,8 +60,7 @@ static void finish(struct agent *a, bool ok, bool answer)
 	p->running = false;
 	p->ok = ok;
 	p->done_ms = mono_ms();
-	if (answer)
-		ctl_answer_health_waiters(a);
+	p->done(a);
 }
 
 /* The reply starts "HTTP/1.x 200"; dockerd's body is "OK". */
@@ -78,7 +78,7 @@ static void on_probe(struct agent *a, struct ev *e, uint32_t events)
 		/* connect() done: the request fits any socket buffer at once. */
 		n = send(e->fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n != (ssize_t)sizeof(ping) - 1 || ev_set(a, e, EPOLLIN) < 0) {
-			finish(a, false, true);
+			finish(a, false);
 			return;
 		}
 	}
@@ -89,11 +89,12 @@ static void on_probe(struct agent *a, struct ev *e, uint32_t events)
 		if (n > 0)
 			p->got += (size_t)n;
 		if (n <= 0 || p->got >= 12 || p->got == sizeof(p->buf))
-			finish(a, reply_ok(p), true);
+			finish(a, reply_ok(p));
 	}
 }
 
-bool probe_start(struct agent *a)
+/* Start a ping unless one runs; true when it finished at once. */
+static bool start(struct agent *a)
 {
 	struct docker_probe *p = &a->probe;
 	int fd;
@@ -123,19 +124,16 @@ bool probe_start(struct agent *a)
 void probe_sweep(struct agent *a, uint64_t now)
 {
 	if (a->probe.running && now >= a->probe.deadline_ms)
-		finish(a, false, true);
+		finish(a, false);
 }
 
-bool probe_before_health(void *ctx, uint64_t id)
+bool probe_next_deadline(const struct agent *a, uint64_t *when)
 {
-	struct agent *a = ctx;
-	uint64_t now = mono_ms();
+	*when = a->probe.deadline_ms;
+	return a->probe.running;
+}
 
-	a->dctx.health.containerd_ready = probe_containerd(a->cfg.containerd_sock);
-	if (!probe_fresh(a, now) && (a->probe.running || !probe_start(a)) &&
-	    ctl_defer_current(a, id))
-		return true;
-	/* Fresh, finished at once, or no room to wait: the latest result. */
-	a->dctx.health.docker_ready = a->probe.ok;
-	return false;
+bool probe_ping_pending(struct agent *a)
+{
+	return !fresh(a, mono_ms()) && (a->probe.running || !start(a));
 }

@@ -2,6 +2,7 @@
  * one connection watches, the sockets are rescanned every PORTS_POLL_MS and
  * the difference with the previous scan is pushed to every watcher; with no
  * watcher nothing runs. */
+#include "watch.h"
 #include "agent.h"
 #include "clock.h"
 #include "log.h"
@@ -22,7 +23,9 @@ static int scanner(struct agent *a, struct port_scanner **out)
 
 static void on_change(void *ctx, enum port_change ch, const struct port_entry *e)
 {
-	ctl_broadcast_port(ctx, ch, e);
+	struct agent *a = ctx;
+
+	a->watch.changed(a, ch, e);
 }
 
 /* The agent's own sockets (bind listeners and flows, the DNS server) are
@@ -53,7 +56,7 @@ static int rescan(struct agent *a, struct port_set *next)
 	drop_own(next);
 	if (a->watch.watchers && a->watch.have_prev) {
 		port_set_diff(&a->watch.prev, next, on_change, a);
-		ctl_flush_watchers(a);
+		a->watch.flush(a);
 	}
 	return 0;
 }
@@ -98,7 +101,7 @@ int watch_ports(void *ctx, bool watch, struct port_set *out)
 	return 0;
 }
 
-void watch_poll(struct agent *a, uint64_t now)
+static void poll_ports(struct agent *a, uint64_t now)
 {
 	struct port_set next = { 0 };
 	int e = rescan(a, &next);
@@ -117,7 +120,7 @@ void watch_poll(struct agent *a, uint64_t now)
 	a->watch.have_prev = true;
 }
 
-void watch_release(struct agent *a)
+static void release(struct agent *a)
 {
 	if (a->watch.have_prev)
 		port_set_free(&a->watch.prev);
@@ -125,4 +128,18 @@ void watch_release(struct agent *a)
 	if (a->watch.scanner)
 		port_scanner_close(a->watch.scanner);
 	a->watch.scanner = NULL;
+}
+
+void watch_run(struct agent *a, uint64_t now)
+{
+	if (a->watch.watchers && now >= a->watch.next_poll_ms)
+		poll_ports(a, now);
+	if (!a->watch.watchers && (a->watch.have_prev || a->watch.scanner))
+		release(a);
+}
+
+bool watch_next_poll(const struct agent *a, uint64_t *when)
+{
+	*when = a->watch.next_poll_ms;
+	return a->watch.watchers > 0;
 }

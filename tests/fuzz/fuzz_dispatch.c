@@ -8,18 +8,12 @@
 #include "proto/frame.c"
 #include <stdlib.h>
 
-/* ports.c and netconf.c talk to the kernel; the dispatcher only needs these. */
+/* ports.c talks to the kernel; the dispatcher only needs this of it. */
 void port_set_free(struct port_set *set)
 {
 	free(set->v);
 	set->v = NULL;
 	set->n = 0;
-}
-
-int netconf_write_resolv(const struct netconf *nc, const char *path)
-{
-	(void)path;
-	return nc->ndns > 3 ? -EINVAL : 0;
 }
 
 static int f_settime(void *c, int64_t ns) { (void)c; (void)ns; return 0; }
@@ -48,12 +42,13 @@ static int f_ports(void *c, bool watch, struct port_set *out)
 }
 
 /* Bind ops echo the request back, so untrusted strings reach the reply. */
-static int f_bind(void *c, const Keel__BindRequest *rq, struct arena *ar, Keel__Bind **out,
-		  char *err, size_t n)
+static int f_bind(void *c, void *from, const Keel__BindRequest *rq, struct arena *ar,
+		  Keel__Bind **out, char *err, size_t n)
 {
 	Keel__Bind *b = arena_alloc(ar, sizeof(*b));
 
 	(void)c;
+	(void)from;
 	if (rq->port == 0 || rq->port > 65535) {
 		snprintf(err, n, "port %u", rq->port);
 		return -EINVAL;
@@ -70,9 +65,10 @@ static int f_bind(void *c, const Keel__BindRequest *rq, struct arena *ar, Keel__
 	*out = b;
 	return 0;
 }
-static int f_unbind(void *c, const Keel__UnbindRequest *rq, struct arena *ar, Keel__BindList *out)
+static int f_unbind(void *c, void *from, const Keel__UnbindRequest *rq, struct arena *ar,
+		    Keel__BindList *out)
 {
-	(void)c; (void)ar; (void)out;
+	(void)c; (void)from; (void)ar; (void)out;
 	return rq->id == 7 ? 0 : -ENOENT;
 }
 static int f_list_binds(void *c, struct arena *ar, Keel__BindList *out)
@@ -83,7 +79,7 @@ static int f_list_binds(void *c, struct arena *ar, Keel__BindList *out)
 
 	rq.port = 1;
 	out->binds = arena_alloc(ar, sizeof(*out->binds));
-	if (!out->binds || f_bind(c, &rq, ar, &b, err, sizeof(err)) < 0)
+	if (!out->binds || f_bind(c, NULL, &rq, ar, &b, err, sizeof(err)) < 0)
 		return -ENOMEM;
 	out->binds[out->n_binds++] = b;
 	return 0;
@@ -97,8 +93,7 @@ static const struct dispatch_ops ops = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dispatch_ctx d = {
-		.ops = &ops,
-		.resolv_path = "/nonexistent-keel-fuzz/resolv.conf", .time_threshold_ms = 100,
+		.ops = &ops, .time_threshold_ms = 100,
 		.health = { .status_path = "/nonexistent-keel-fuzz/status", .mountinfo = "/proc/self/mountinfo",
 			    .meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg", .var_lib = "/tmp",
 			    .agent = "fuzz" },
@@ -109,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int kind;
 
 	arena_init(&a);
-	if (dispatch_frame(&d, data, size, &a, &resp, &kind) == 0) {
+	if (dispatch_frame(&d, NULL, data, size, &a, &resp, &kind) == 0) {
 		uint8_t *out;
 		m.kind_case = KEEL__AGENT_MESSAGE__KIND_RESPONSE;
 		m.response = &resp;

@@ -24,7 +24,10 @@ int main(int argc, char **argv)
 	}
 	r = netconf_apply(&nc, err, sizeof(err));
 	if (r == 0 && argc == 3) {
-		r = netconf_write_resolv(&nc, argv[2]);
+		struct resolv_conf rc = { .first = "" };
+
+		snprintf(rc.path, sizeof(rc.path), "%s", argv[2]);
+		r = netconf_write_resolv(&rc, &nc);
 		if (r < 0)
 			snprintf(err, sizeof(err), "resolv: %s", strerror(-r));
 	}

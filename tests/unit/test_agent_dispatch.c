@@ -39,8 +39,7 @@ static char status_path[256], mountinfo_path[256];
 static struct dispatch_ctx ctx(void)
 {
 	struct dispatch_ctx d = {
-		.ops = &ops, .resolv_path = "/nonexistent/resolv.conf",
-		.time_threshold_ms = 100,
+		.ops = &ops, .time_threshold_ms = 100,
 		.health = { .status_path = status_path, .mountinfo = mountinfo_path,
 			    .meminfo = "/proc/meminfo", .loadavg = "/proc/loadavg", .var_lib = "/",
 			    .docker_ready = true, .containerd_ready = true,
@@ -155,7 +154,7 @@ static Keel__Response run(const uint8_t *b, size_t n, struct arena *a, int *rc)
 	Keel__Response r;
 	int kind;
 
-	*rc = dispatch_frame(&d, b, n, a, &r, &kind);
+	*rc = dispatch_frame(&d, NULL, b, n, a, &r, &kind);
 	return r;
 }
 

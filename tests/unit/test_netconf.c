@@ -135,16 +135,17 @@ TEST(ack_messages)
 
 TEST(resolv_conf)
 {
-	char dir[] = "/tmp/keel-resolv.XXXXXX", path[64], got[256] = "";
+	char dir[] = "/tmp/keel-resolv.XXXXXX", got[256] = "";
+	struct resolv_conf rc = { .first = "" };
 	struct netconf nc;
 	ssize_t n;
 	int fd;
 
 	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	snprintf(rc.path, sizeof(rc.path), "%s/resolv.conf", dir);
 	CHECK_EQ_INT(netconf_parse("10.0.2.15/24,dns=10.0.2.3,dns=2001:db8:0::53", &nc), 0);
-	CHECK_EQ_INT(netconf_write_resolv(&nc, path), 0);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ_INT(netconf_write_resolv(&rc, &nc), 0);
+	fd = open(rc.path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0);
 	n = read(fd, got, sizeof(got) - 1);
 	close(fd);
@@ -152,22 +153,22 @@ TEST(resolv_conf)
 	CHECK_EQ_STR(got, "# written by keel-agent\nnameserver 10.0.2.3\nnameserver 2001:db8::53\n");
 	/* With the agent's DNS server it is the only nameserver (musl asks all
 	 * at once); the upstreams stay as comments, the server's own skipped. */
-	CHECK_EQ_INT(netconf_resolv_first("192.168.65.7"), 0);
+	CHECK_EQ_INT(netconf_resolv_first(&rc, "192.168.65.7"), 0);
 	snprintf(nc.dns[1], sizeof(nc.dns[1]), "192.168.65.7");
-	CHECK_EQ_INT(netconf_write_resolv(&nc, path), 0);
+	CHECK_EQ_INT(netconf_write_resolv(&rc, &nc), 0);
 	memset(got, 0, sizeof(got));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(rc.path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0);
 	n = read(fd, got, sizeof(got) - 1);
 	close(fd);
 	CHECK_EQ_STR(got, "# written by keel-agent\nnameserver 192.168.65.7\n# upstream 10.0.2.3\n");
-	CHECK_EQ_INT(netconf_resolv_first(""), 0);
+	CHECK_EQ_INT(netconf_resolv_first(&rc, ""), 0);
 	/* a struct filled by hand is checked again: no line injection */
 	snprintf(nc.dns[0], sizeof(nc.dns[0]), "1.1.1.1\nsearch evil");
-	CHECK_EQ_INT(netconf_write_resolv(&nc, path), -EINVAL);
+	CHECK_EQ_INT(netconf_write_resolv(&rc, &nc), -EINVAL);
 	nc.ndns = 4;
-	CHECK_EQ_INT(netconf_write_resolv(&nc, path), -EINVAL);
-	unlink(path);
+	CHECK_EQ_INT(netconf_write_resolv(&rc, &nc), -EINVAL);
+	unlink(rc.path);
 	rmdir(dir);
 }
 
