@@ -159,7 +159,7 @@ check "a second kill -9 of keel-vsock: docker ps works again within 5 s" \
 # keel-host's relay gives the new virtiofsd QEMU's session and a FUSE
 # session of its own (fuse_prime.c): the share reads again within 5 s
 fs=$(cat "$state/fs-0.pid")
-share_reads() { [ "$(docker run --rm -v "$TMP/share:$TMP/share" "$BB" cat "$TMP/share/file" 2>&1)" = share-data ]; }
+share_reads() { [ "$(timeout 10 env DOCKER_HOST="unix://$sock" "$DOCKER" run --rm -v "$TMP/share:$TMP/share" "$BB" cat "$TMP/share/file" 2>&1)" = share-data ]; }
 t0=$(date +%s%3N)
 kill -9 "$fs"
 check "kill -9 of the file server ($fs): keel-host restarts it" \
