@@ -4,6 +4,7 @@
  * follows WatchPorts. Published UDP ports get a flow per host peer. */
 #include "fwd.h"
 #include "bindd_client.h"
+#include "dgram.h"
 #include "exitcodes.h"
 #include "fd.h"
 #include "json.h"
@@ -305,34 +306,15 @@ struct udp_flow {
 static struct udp_flow flows[UDP_FLOWS_MAX];
 static pthread_mutex_t flows_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int fwd_dgram_read(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t *n)
-{
-	int e = fd_read_exact(stream, buf, 2);
-
-	if (e < 0)
-		return e;
-	*n = (size_t)buf[0] << 8 | buf[1];
-	return fd_read_exact(stream, buf + 2, *n);
-}
-
-int fwd_dgram_write(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t n)
-{
-	if (n > FWD_DGRAM_BUF - 2)
-		return -EMSGSIZE;
-	buf[0] = (uint8_t)(n >> 8);
-	buf[1] = (uint8_t)n;
-	return fd_write_all(stream, buf, n + 2);
-}
-
 static void *udp_flow_run(void *arg)
 {
 	struct udp_flow *f = arg;
-	uint8_t buf[FWD_DGRAM_BUF];
+	uint8_t buf[DGRAM_BUF];
 	struct pollfd p = { f->stream, POLLIN, 0 };
 	size_t n;
 
-	while (poll(&p, 1, FWD_UDP_IDLE_S * 1000) > 0 && fwd_dgram_read(f->stream, buf, &n) == 0)
-		sendto(f->host_fd, buf + 2, n, 0, (struct sockaddr *)&f->peer, f->peer_len);
+	while (poll(&p, 1, FWD_UDP_IDLE_S * 1000) > 0 && dgram_read(f->stream, buf, &n) == 0)
+		sendto(f->host_fd, buf + DGRAM_HDR, n, 0, (struct sockaddr *)&f->peer, f->peer_len);
 	pthread_mutex_lock(&flows_lock);
 	close(f->stream);
 	f->used = false;
@@ -389,10 +371,10 @@ static struct udp_flow *udp_flow_get(const struct target *t, int host_fd, const 
 
 static void udp_datagram(const struct target *t, int host_fd, const char *addr, unsigned port)
 {
-	uint8_t buf[FWD_DGRAM_BUF];
+	uint8_t buf[DGRAM_BUF];
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
-	ssize_t n = recvfrom(host_fd, buf + 2, sizeof(buf) - 2, MSG_DONTWAIT,
+	ssize_t n = recvfrom(host_fd, buf + DGRAM_HDR, DGRAM_MAX, MSG_DONTWAIT,
 			     (struct sockaddr *)&peer, &plen);
 	struct udp_flow *f;
 
@@ -401,7 +383,7 @@ static void udp_datagram(const struct target *t, int host_fd, const char *addr, 
 	f = udp_flow_get(t, host_fd, addr, port, &peer, plen);
 	if (!f)
 		return;
-	if (fwd_dgram_write(f->stream, buf, (size_t)n) < 0)
+	if (dgram_write(f->stream, buf, (size_t)n) < 0)
 		shutdown(f->stream, SHUT_RDWR);
 }
 

@@ -48,12 +48,9 @@ int fwd_spawn(void *(*fn)(void *), void *arg);
 /* Block SIGINT, SIGTERM and SIGHUP (call before any thread exists) and
  * return a signalfd for them, or -errno. */
 int fwd_exit_signalfd(void);
-/* Datagrams on a stream: each a 2-byte big-endian length, then the bytes.
- * Buffers have 2 bytes of header room: the datagram is at buf + 2. */
-#define FWD_DGRAM_BUF 65537u
-#define FWD_UDP_IDLE_S 60             /* a UDP flow idle this long ends */
-int fwd_dgram_read(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t *n);
-int fwd_dgram_write(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t n);
+/* A UDP flow (framed datagrams on a stream, proto/dgram.h) idle this long
+ * ends. */
+#define FWD_UDP_IDLE_S 60
 
 /* Follow WatchPorts and publish guest TCP listeners and UDP sockets on
  * bind_addr. */
