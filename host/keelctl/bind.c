@@ -1,13 +1,13 @@
 /* host/keelctl/bind.c: see bind.h. The main thread owns the control
  * connection (whose life is the bind's), the stream listener and a signalfd;
  * each stream gets a detached thread that reads its BindConnect, dials the
- * host target and relays with fwd.c's machinery. */
+ * host target and relays with relay_thread.c. */
 #include "bind.h"
 #include "clock.h"
 #include "dgram.h"
 #include "exitcodes.h"
 #include "frame.h"
-#include "fwd.h"
+#include "relay_thread.h"
 #include "hostaddr.h"
 #include "vsock.h"
 #include "json.h"

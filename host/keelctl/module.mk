@@ -6,7 +6,7 @@ KEELCTL_SRC := $(wildcard host/keelctl/*.c) proto/dgram.c proto/frame.c proto/re
 KEELCTL_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(KEELCTL_SRC)) $(B)/obj/$(B)/gen/keel.pb-c.o
 
 $(patsubst %.c,$(B)/obj/%.o,$(wildcard host/keelctl/*.c)): $(PROTO_GEN)
-$(B)/obj/host/keelctl/fwd.o $(B)/obj/host/keelctl/main.o: CFLAGS += -Ihost/bindd-client
+$(B)/obj/host/keelctl/publish.o $(B)/obj/host/keelctl/main.o: CFLAGS += -Ihost/bindd-client
 
 $(B)/keelctl: $(KEELCTL_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -lprotobuf-c -ljansson -lpthread -lm
