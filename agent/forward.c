@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "auth.h"
 #include "clock.h"
+#include "dgram.h"
 #include "frame.h"
 #include "log.h"
 #include "relay.h"
@@ -37,7 +38,6 @@
 #define FWD_TARGET_SNDBUF (256 * 1024)
 
 #define FWD_REQ_MAX 1024          /* a ForwardRequest is small */
-#define UDP_BUF (65535u + 2u)
 #define FWD_ROUNDS 8               /* bounded work per wakeup, for fairness */
 #define HDR_MAX 256                /* a BindConnect frame */
 
@@ -163,8 +163,8 @@ static int dirs_setup(struct fwd_conn *f)
 	int e;
 
 	if (f->udp) {
-		f->uup.buf = malloc(UDP_BUF);
-		f->udown.buf = malloc(UDP_BUF);
+		f->uup.buf = malloc(DGRAM_BUF);
+		f->udown.buf = malloc(DGRAM_BUF);
 		return f->uup.buf && f->udown.buf ? 0 : -ENOMEM;
 	}
 	if ((e = relay_dir_setup_for(&f->up, f->cli.fd)) < 0)
@@ -305,21 +305,21 @@ static int udp_up(struct udp_dir *d, int cli, int tgt)
 	for (int i = 0; i < FWD_ROUNDS; i++) {
 		ssize_t n;
 
-		while (d->len >= 2) {
-			size_t dl = (size_t)d->buf[0] << 8 | d->buf[1];
-			if (d->len - 2 < dl)
+		while (d->len >= DGRAM_HDR) {
+			size_t dl = dgram_hdr_get(d->buf);
+			if (d->len - DGRAM_HDR < dl)
 				break;
-			n = send(tgt, d->buf + 2, dl, MSG_DONTWAIT);
+			n = send(tgt, d->buf + DGRAM_HDR, dl, MSG_DONTWAIT);
 			if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 				d->pending = 1;   /* wait for EPOLLOUT on the target */
 				return 0;
 			}
 			/* Other send errors (ICMP refusals) lose the datagram, as UDP does. */
-			memmove(d->buf, d->buf + 2 + dl, d->len - 2 - dl);
-			d->len -= 2 + dl;
+			memmove(d->buf, d->buf + DGRAM_HDR + dl, d->len - DGRAM_HDR - dl);
+			d->len -= DGRAM_HDR + dl;
 		}
 		d->pending = 0;
-		n = recv(cli, d->buf + d->len, UDP_BUF - d->len, MSG_DONTWAIT);
+		n = recv(cli, d->buf + d->len, DGRAM_BUF - d->len, MSG_DONTWAIT);
 		if (n == 0)
 			return -1;   /* the stream ended: the UDP flow with it */
 		if (n < 0)
@@ -343,13 +343,12 @@ static int udp_down(struct udp_dir *d, int tgt, int cli)
 			d->pending -= (size_t)n;
 			continue;
 		}
-		n = recv(tgt, d->buf + 2, UDP_BUF - 2, MSG_DONTWAIT);
+		n = recv(tgt, d->buf + DGRAM_HDR, DGRAM_MAX, MSG_DONTWAIT);
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED ? 0 : -1;
-		d->buf[0] = (uint8_t)(n >> 8);
-		d->buf[1] = (uint8_t)n;
+		dgram_hdr_put(d->buf, (size_t)n);
 		d->off = 0;
-		d->pending = (size_t)n + 2;
+		d->pending = (size_t)n + DGRAM_HDR;
 	}
 	return 0;
 }
@@ -361,7 +360,7 @@ static void update(struct agent *a, struct fwd_conn *f)
 	if (f->dead)
 		return;
 	if (f->udp) {
-		if (!f->uup.pending && f->uup.len < UDP_BUF)
+		if (!f->uup.pending && f->uup.len < DGRAM_BUF)
 			cm |= EPOLLIN;
 		if (f->uup.pending)
 			tm |= EPOLLOUT;
@@ -479,7 +478,7 @@ int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
 	struct fwd_conn *f;
 	int fd, e;
 
-	if (o->hdr_len > HDR_MAX || o->first_len > UDP_BUF - 2)
+	if (o->hdr_len > HDR_MAX || o->first_len > DGRAM_MAX)
 		return -EINVAL;
 	fd = socket(o->host->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -505,10 +504,9 @@ int fwd_outbound(struct agent *a, const struct fwd_outbound *o)
 		goto free_conn;
 	if (o->udp && o->first_len) {
 		/* The datagram that made the flow goes first, framed. */
-		f->udown.buf[0] = (uint8_t)(o->first_len >> 8);
-		f->udown.buf[1] = (uint8_t)o->first_len;
-		memcpy(f->udown.buf + 2, o->first, o->first_len);
-		f->udown.pending = o->first_len + 2;
+		dgram_hdr_put(f->udown.buf, o->first_len);
+		memcpy(f->udown.buf + DGRAM_HDR, o->first, o->first_len);
+		f->udown.pending = o->first_len + DGRAM_HDR;
 	}
 	if ((e = ev_add(a, &f->cli, EPOLLOUT)) < 0)
 		goto free_conn;

@@ -18,6 +18,11 @@ wait_for() {
 		sleep 0.05
 	done
 }
+# jget [--test] SOURCE EXPR [ARG...]: the one JSON reader of the tests
+# (tests/progs/jget.py): SOURCE is JSON text, - (the first JSON value on
+# stdin) or @FILE; EXPR is Python over the parsed value d (ARG... in args),
+# printed; --test prints nothing and succeeds when EXPR is true.
+jget() { python3 "$TOP/tests/progs/jget.py" "$@"; }
 # A private scratch directory, removed when the test exits.
 TMP=$(mktemp -d /tmp/keel-test.XXXXXX)
 cleanup_hooks=()

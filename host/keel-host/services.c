@@ -1,7 +1,9 @@
 /* host/keel-host/services.c: in-process services (services.h). */
 #include "services.h"
-#include "fwd.h"
+#include "forward.h"
 #include "log.h"
+#include "publish.h"
+#include "relay_thread.h"
 #include "show.h"
 #include "status.h"
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* host/keel-host/timekeeper.c: the time thread (timekeeper.h). */
 #include "timekeeper.h"
 #include "clock.h"
-#include "fwd.h"
 #include "log.h"
 #include "qmp.h"
+#include "relay_thread.h"
 #include "rpc.h"
 #include "status.h"
 #include <errno.h>

@@ -1,12 +1,13 @@
 /* host/keelctl/bind.c: see bind.h. The main thread owns the control
  * connection (whose life is the bind's), the stream listener and a signalfd;
  * each stream gets a detached thread that reads its BindConnect, dials the
- * host target and relays with fwd.c's machinery. */
+ * host target and relays with relay_thread.c. */
 #include "bind.h"
 #include "clock.h"
+#include "dgram.h"
 #include "exitcodes.h"
 #include "frame.h"
-#include "fwd.h"
+#include "relay_thread.h"
 #include "hostaddr.h"
 #include "vsock.h"
 #include "json.h"
@@ -221,7 +222,7 @@ static int dial_target(struct binder *b, int *out)
  * stream ends or the flow is idle for FWD_UDP_IDLE_S. */
 static void dgram_relay(int stream, int sock)
 {
-	uint8_t buf[FWD_DGRAM_BUF];
+	uint8_t buf[DGRAM_BUF];
 	struct pollfd p[2] = { { stream, POLLIN, 0 }, { sock, POLLIN, 0 } };
 	size_t n;
 	ssize_t r;
@@ -233,15 +234,15 @@ static void dgram_relay(int stream, int sock)
 		if (k <= 0)
 			return;
 		if (p[0].revents) {
-			if (fwd_dgram_read(stream, buf, &n) < 0)
+			if (dgram_read(stream, buf, &n) < 0)
 				return;
-			send(sock, buf + 2, n, MSG_DONTWAIT);
+			send(sock, buf + DGRAM_HDR, n, MSG_DONTWAIT);
 		}
 		/* An error here is the ICMP of a target not (yet) listening:
 		 * recv clears it and the flow stays for the next datagram. */
 		if (p[1].revents) {
-			r = recv(sock, buf + 2, FWD_DGRAM_BUF - 2, MSG_DONTWAIT);
-			if (r >= 0 && fwd_dgram_write(stream, buf, (size_t)r) < 0)
+			r = recv(sock, buf + DGRAM_HDR, DGRAM_MAX, MSG_DONTWAIT);
+			if (r >= 0 && dgram_write(stream, buf, (size_t)r) < 0)
 				return;
 		}
 	}

@@ -1,13 +1,13 @@
-/* host/keelctl/main.c: keelctl, the host's client of keel-agent. */
-#include "conn.h"
-#include "decimal.h"
-#include "bind.h"
+/* host/keelctl/main.c: keelctl, the host's client of keel-agent: the
+ * global options, the command table and the commands other than bind's
+ * (bind_cmd.c). What commands share is in cli.c. */
+#include "bind_cmd.h"
 #include "bindd_proto.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "frame.h"
-#include "fwd.h"
-#include "json.h"
-#include "rpc.h"
+#include "forward.h"
+#include "publish.h"
 #include "show.h"
 #include "status.h"
 #include <errno.h>
@@ -20,74 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] =
-"usage: keelctl [CONNECTION] [--json] COMMAND [ARGS]\n"
-"\n"
-"connection (one of):\n"
-"  --uds PATH            the agent's control unix socket; forwards use\n"
-"                        --forward-uds PATH (default: PATH-forward)\n"
-"  --vsock CID[:PORT]    AF_VSOCK (control port 1022, --forward-port 1023)\n"
-"  --hybrid PATH         keel-vsock/Firecracker hybrid socket (CONNECT <port>)\n"
-"  (default: $KEEL_UDS, else --vsock 3)\n"
-"  --forward-port N      agent forward port for --vsock/--hybrid (1023)\n"
-"  --secret FILE         the VM's per-boot secret, sent first on every stream\n"
-"                        (default: $KEEL_SECRET_FILE, else with --hybrid PATH\n"
-"                        the file 'secret' beside PATH, as run-vm makes it)\n"
-"  --timeout MS          connect and reply timeout (10000)\n"
-"  --json                machine-readable output (one JSON value per line)\n"
-"\n"
-"commands:\n"
-"  version                     protocol and agent versions\n"
-"  health [--wait-ready SECS]  the guest's health\n"
-"  ports [--watch]             guest listening TCP/UDP ports\n"
-"  forward [ADDR:]HOSTPORT:GUESTPORT\n"
-"                              forward a host TCP port to a guest port\n"
-"  forward-unix HOSTPATH:GUESTPATH [--mode MODE] [--group NAME]\n"
-"                              serve a host unix socket that reaches a guest one\n"
-"  publish --auto [--bind ADDR] [--bindd PATH]\n"
-"                              publish guest TCP and UDP ports on the host\n"
-"  bind [--udp] [--host-port N] [--wait] [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT\n"
-"                              a guest listener whose connections reach a host\n"
-"                              address (containers reach host services)\n"
-"  binds                       list the agent's binds\n"
-"  unbind ID | unbind [--tcp|--udp] [GUESTADDR]:GUESTPORT\n"
-"                              remove a bind\n"
-"  time-sync [--threshold-ms N] [--offset-ms N]\n"
-"                              send the host clock; the guest steps if off\n"
-"  shutdown | reboot           ask the guest's init to power off / reboot\n"
-"  status [--state-dir DIR]    the VM as its keel-host reports it (no agent needed)\n"
-"  mount TAG PATH [--fstype virtiofs|9p] [--ro]\n"
-"  unmount PATH                shares under /mnt/host\n"
-"  netconfig ADDR/LEN [--interface IF] [--gateway GW] [--dns IP]...\n"
-"Every command takes --help.\n"
-"\n"
-"exit status: 0 ok, 1 the agent answered with an error, 2 usage,\n"
-"3 cannot connect or connection lost, 4 protocol error or incompatible\n"
-"agent, 5 health --wait-ready timed out.\n";
-
-
-static struct target tgt = { .kind = CONN_VSOCK, .cid = 3, .control_port = KEEL_CONTROL_PORT,
-			     .forward_port = KEEL_FORWARD_PORT, .timeout_ms = 10000 };
-static bool json_out;
 static const char *forward_uds, *secret_path;
-
-static int usage_err(const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "keelctl: %s\n", msg);
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
-{
-	unsigned long long x;
-
-	if (!parse_decimal(s, max, &x))
-		return false;
-	*v = (unsigned long)x;
-	return true;
-}
 
 static bool wants_help(int argc, char **argv)
 {
@@ -95,53 +28,6 @@ static bool wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
-}
-
-static int connect_rpc(struct rpc *r)
-{
-	int e = rpc_open(r, &tgt);
-
-	if (e < 0) {
-		fprintf(stderr, "keelctl: cannot connect to the agent: %s\n", strerror(-e));
-		return EXIT_CONNECT;
-	}
-	return EXIT_OK;
-}
-
-/* One request, one response; prints errors. Returns an exit code. */
-static int call(Keel__Request *req, Keel__Response **resp)
-{
-	struct rpc r;
-	int rc = connect_rpc(&r), e;
-
-	if (rc)
-		return rc;
-	e = rpc_call(&r, req, resp);
-	rpc_close(&r);
-	if (e < 0) {
-		fprintf(stderr, "keelctl: %s\n", e == -EPROTO ? "undecodable reply from the agent" :
-			strerror(-e));
-		return e == -EPROTO ? EXIT_PROTO : EXIT_CONNECT;
-	}
-	if ((*resp)->error) {
-		show_error(json_out, (*resp)->error);
-		keel__response__free_unpacked(*resp, NULL);
-		*resp = NULL;
-		return EXIT_AGENT;
-	}
-	return EXIT_OK;
-}
-
-static int simple(Keel__Request *req, const char *what)
-{
-	Keel__Response *resp;
-	int rc = call(req, &resp);
-
-	if (rc)
-		return rc;
-	show_ok(json_out, what);
-	keel__response__free_unpacked(resp, NULL);
-	return EXIT_OK;
 }
 
 static int cmd_version(int argc, char **argv)
@@ -153,19 +39,19 @@ static int cmd_version(int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return usage_err("version takes no argument");
+		return cli_usage_err("version takes no argument");
 	v.major = KEEL_PROTO_MAJOR;
 	v.minor = KEEL_PROTO_MINOR;
 	v.client = (char *)"keelctl " KEEL_VERSION_STRING;
 	req.body_case = KEEL__REQUEST__BODY_VERSION;
 	req.version = &v;
-	if ((rc = call(&req, &resp)))
+	if ((rc = cli_call(&req, &resp)))
 		return rc;
 	if (resp->body_case != KEEL__RESPONSE__BODY_VERSION) {
 		keel__response__free_unpacked(resp, NULL);
 		return EXIT_PROTO;
 	}
-	show_version(json_out, resp->version);
+	show_version(cli_json, resp->version);
 	rc = resp->version->compatible ? EXIT_OK : EXIT_PROTO;
 	keel__response__free_unpacked(resp, NULL);
 	return rc;
@@ -179,7 +65,7 @@ static int health_once(Keel__Response **resp)
 
 	req.body_case = KEEL__REQUEST__BODY_HEALTH;
 	req.health = &h;
-	if ((rc = call(&req, resp)))
+	if ((rc = cli_call(&req, resp)))
 		return rc;
 	if ((*resp)->body_case != KEEL__RESPONSE__BODY_HEALTH) {
 		keel__response__free_unpacked(*resp, NULL);
@@ -196,10 +82,10 @@ static int cmd_health(int argc, char **argv)
 	int rc;
 
 	if (argc == 3 && strcmp(argv[1], "--wait-ready") == 0) {
-		if (!parse_uint(argv[2], 86400, &wait_s))
-			return usage_err("--wait-ready needs seconds");
+		if (!cli_parse_uint(argv[2], 86400, &wait_s))
+			return cli_usage_err("--wait-ready needs seconds");
 	} else if (argc != 1) {
-		return usage_err("health: unexpected argument");
+		return cli_usage_err("health: unexpected argument");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -210,7 +96,7 @@ static int cmd_health(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)wait_s) {
 			if (rc == EXIT_OK) {
-				show_health(json_out, resp->health);
+				show_health(cli_json, resp->health);
 				keel__response__free_unpacked(resp, NULL);
 			}
 			fprintf(stderr, "keelctl: not ready after %lu s\n", wait_s);
@@ -222,7 +108,7 @@ static int cmd_health(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	show_health(json_out, resp->health);
+	show_health(cli_json, resp->health);
 	keel__response__free_unpacked(resp, NULL);
 	return EXIT_OK;
 }
@@ -231,7 +117,7 @@ static void print_event(void *ctx, const Keel__Event *ev)
 {
 	(void)ctx;
 	if (ev->body_case == KEEL__EVENT__BODY_PORT && ev->port->port)
-		show_port_event(json_out, ev->port);
+		show_port_event(cli_json, ev->port);
 }
 
 static int cmd_ports(int argc, char **argv)
@@ -245,17 +131,17 @@ static int cmd_ports(int argc, char **argv)
 	int rc, e;
 
 	if (argc > 1 && !watch)
-		return usage_err("ports: unexpected argument");
+		return cli_usage_err("ports: unexpected argument");
 	if (!watch) {
 		req.body_case = KEEL__REQUEST__BODY_LIST_PORTS;
 		req.list_ports = &l;
-		if ((rc = call(&req, &resp)))
+		if ((rc = cli_call(&req, &resp)))
 			return rc;
-		show_ports(json_out, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
+		show_ports(cli_json, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
 		keel__response__free_unpacked(resp, NULL);
 		return EXIT_OK;
 	}
-	if ((rc = connect_rpc(&r)))
+	if ((rc = cli_connect(&r)))
 		return rc;
 	req.body_case = KEEL__REQUEST__BODY_WATCH_PORTS;
 	req.watch_ports = &w;
@@ -266,12 +152,12 @@ static int cmd_ports(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	if (resp->error) {
-		show_error(json_out, resp->error);
+		show_error(cli_json, resp->error);
 		keel__response__free_unpacked(resp, NULL);
 		rpc_close(&r);
 		return EXIT_AGENT;
 	}
-	show_ports(json_out, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
+	show_ports(cli_json, resp->body_case == KEEL__RESPONSE__BODY_PORTS ? resp->ports : NULL);
 	keel__response__free_unpacked(resp, NULL);
 	rpc_wait_forever(&r);
 	for (;;) {
@@ -292,28 +178,28 @@ static int cmd_forward(int argc, char **argv)
 {
 	char addr[64] = "127.0.0.1", *spec, *last, *mid;
 	unsigned long hp, gp;
-	struct fwd_opts o = { .t = &tgt, .json = json_out };
+	struct fwd_opts o = { .t = &cli_target, .json = cli_json };
 
 	if (argc != 2)
-		return usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
+		return cli_usage_err("forward needs [ADDR:]HOSTPORT:GUESTPORT");
 	spec = argv[1];
 	last = strrchr(spec, ':');
-	if (!last || !parse_uint(last + 1, 65535, &gp) || gp == 0)
-		return usage_err("forward: bad GUESTPORT");
+	if (!last || !cli_parse_uint(last + 1, 65535, &gp) || gp == 0)
+		return cli_usage_err("forward: bad GUESTPORT");
 	*last = 0;
 	mid = strrchr(spec, ':');
 	if (mid) {
 		*mid = 0;
 		if (snprintf(addr, sizeof(addr), "%s", spec) >= (int)sizeof(addr))
-			return usage_err("forward: address too long");
+			return cli_usage_err("forward: address too long");
 		if (addr[0] == '[') {
 			memmove(addr, addr + 1, strlen(addr));
 			addr[strcspn(addr, "]")] = 0;
 		}
 		spec = mid + 1;
 	}
-	if (!parse_uint(spec, 65535, &hp))
-		return usage_err("forward: bad HOSTPORT");
+	if (!cli_parse_uint(spec, 65535, &hp))
+		return cli_usage_err("forward: bad HOSTPORT");
 	return cmd_forward_run(&o, addr, (unsigned)hp, (unsigned)gp);
 }
 
@@ -325,7 +211,7 @@ static bool parse_group(const char *s, gid_t *gid)
 
 	if (g)
 		*gid = g->gr_gid;
-	else if (parse_uint(s, UINT32_MAX - 1, &v))
+	else if (cli_parse_uint(s, UINT32_MAX - 1, &v))
 		*gid = (gid_t)v;
 	else
 		return false;
@@ -334,7 +220,7 @@ static bool parse_group(const char *s, gid_t *gid)
 
 static int cmd_forward_unix(int argc, char **argv)
 {
-	struct fwd_opts o = { .t = &tgt, .json = json_out };
+	struct fwd_opts o = { .t = &cli_target, .json = cli_json };
 	struct unix_fwd u = { NULL, NULL, 0600, (gid_t)-1 };
 	char *spec = NULL, *colon, *end;
 
@@ -342,21 +228,21 @@ static int cmd_forward_unix(int argc, char **argv)
 		if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
 			unsigned long m = strtoul(argv[++i], &end, 8);
 			if (!*argv[i] || *end || m > 0777)
-				return usage_err("forward-unix: --mode needs an octal mode (e.g. 0660)");
+				return cli_usage_err("forward-unix: --mode needs an octal mode (e.g. 0660)");
 			u.mode = (mode_t)m;
 		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
 			if (!parse_group(argv[++i], &u.gid))
-				return usage_err("forward-unix: no such group");
+				return cli_usage_err("forward-unix: no such group");
 		} else if (!spec && argv[i][0] != '-') {
 			spec = argv[i];
 		} else {
-			return usage_err("forward-unix: unexpected argument");
+			return cli_usage_err("forward-unix: unexpected argument");
 		}
 	}
 	/* Host paths with ':' are not supported; the guest path is the rest. */
 	colon = spec ? strchr(spec, ':') : NULL;
 	if (!colon || colon == spec || !colon[1])
-		return usage_err("forward-unix needs HOSTPATH:GUESTPATH");
+		return cli_usage_err("forward-unix needs HOSTPATH:GUESTPATH");
 	*colon = 0;
 	u.host_path = spec;
 	u.guest_path = colon + 1;
@@ -367,7 +253,7 @@ static int cmd_publish(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
 	bool autom = false;
-	struct fwd_opts o = { .t = &tgt, .json = json_out };
+	struct fwd_opts o = { .t = &cli_target, .json = cli_json };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--auto") == 0)
@@ -377,111 +263,11 @@ static int cmd_publish(int argc, char **argv)
 		else if (strcmp(argv[i], "--bindd") == 0 && i + 1 < argc)
 			o.bindd = argv[++i];
 		else
-			return usage_err("publish: unexpected argument");
+			return cli_usage_err("publish: unexpected argument");
 	}
 	if (!autom)
-		return usage_err("publish needs --auto");
+		return cli_usage_err("publish needs --auto");
 	return cmd_publish_run(&o, bind_addr);
-}
-
-static int cmd_bind(int argc, char **argv)
-{
-	struct bind_spec s = { .transport = KEEL__TRANSPORT__TRANSPORT_TCP };
-	const char *pos[2];
-	unsigned long v;
-	int npos = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--udp") == 0)
-			s.transport = KEEL__TRANSPORT__TRANSPORT_UDP;
-		else if (strcmp(argv[i], "--wait") == 0)
-			s.wait = true;
-		else if (strcmp(argv[i], "--host-port") == 0 && i + 1 < argc &&
-			 parse_uint(argv[i + 1], UINT32_MAX - 1, &v) && v > 0)
-			s.host_port = (unsigned)v, i++;
-		else if (argv[i][0] != '-' && npos < 2)
-			pos[npos++] = argv[i];
-		else
-			return usage_err("bind: unexpected argument");
-	}
-	if (npos != 2)
-		return usage_err("bind needs [GUESTADDR:]GUESTPORT HOSTADDR:HOSTPORT");
-	if (!bind_parse_addr_port(pos[0], s.guest_addr, sizeof(s.guest_addr), &s.guest_port))
-		return usage_err("bind: bad [GUESTADDR:]GUESTPORT");
-	if (!strchr(pos[1], ':') ||
-	    !bind_parse_addr_port(pos[1], s.target_host, sizeof(s.target_host), &s.target_port))
-		return usage_err("bind: bad HOSTADDR:HOSTPORT");
-	return cmd_bind_run(&tgt, json_out, &s);
-}
-
-static int cmd_binds(int argc, char **argv)
-{
-	Keel__Request req = KEEL__REQUEST__INIT;
-	Keel__ListBindsRequest l = KEEL__LIST_BINDS_REQUEST__INIT;
-	Keel__Response *resp;
-	int rc;
-
-	(void)argv;
-	if (argc > 1)
-		return usage_err("binds takes no argument");
-	req.body_case = KEEL__REQUEST__BODY_LIST_BINDS;
-	req.list_binds = &l;
-	if ((rc = call(&req, &resp)))
-		return rc;
-	show_binds(json_out, "binds", resp->body_case == KEEL__RESPONSE__BODY_BINDS ? resp->binds : NULL);
-	keel__response__free_unpacked(resp, NULL);
-	return EXIT_OK;
-}
-
-/* ID, or [GUESTADDR]:GUESTPORT; --tcp/--udp make a bare number a port. */
-static int cmd_unbind(int argc, char **argv)
-{
-	Keel__Request req = KEEL__REQUEST__INIT;
-	Keel__UnbindRequest u = KEEL__UNBIND_REQUEST__INIT;
-	Keel__Response *resp;
-	char addr[64] = "";
-	const char *spec = NULL;
-	unsigned long id;
-	unsigned port;
-	int rc;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--udp") == 0)
-			u.transport = KEEL__TRANSPORT__TRANSPORT_UDP;
-		else if (strcmp(argv[i], "--tcp") == 0)
-			u.transport = KEEL__TRANSPORT__TRANSPORT_TCP;
-		else if (!spec && argv[i][0] != '-')
-			spec = argv[i];
-		else
-			return usage_err("unbind: unexpected argument");
-	}
-	if (!spec)
-		return usage_err("unbind needs ID or [GUESTADDR]:GUESTPORT");
-	if (!u.transport && !strchr(spec, ':')) {
-		if (!parse_uint(spec, UINT64_MAX, &id) || id == 0)
-			return usage_err("unbind: bad ID");
-		u.id = id;
-	} else {
-		if (!bind_parse_addr_port(spec[0] == ':' ? spec + 1 : spec, addr, sizeof(addr), &port))
-			return usage_err("unbind: bad [GUESTADDR]:GUESTPORT");
-		if (!u.transport)
-			u.transport = KEEL__TRANSPORT__TRANSPORT_TCP;
-		u.address = addr;
-		u.port = port;
-	}
-	req.body_case = KEEL__REQUEST__BODY_UNBIND;
-	req.unbind = &u;
-	if ((rc = call(&req, &resp)))
-		return rc;
-	if (resp->body_case == KEEL__RESPONSE__BODY_BINDS) {
-		if (json_out)
-			show_binds(true, "removed", resp->binds);
-		else
-			for (size_t i = 0; i < resp->binds->n_binds; i++)
-				show_bind_line(stdout, "unbound", resp->binds->binds[i]);
-	}
-	keel__response__free_unpacked(resp, NULL);
-	return EXIT_OK;
 }
 
 static int cmd_time_sync(int argc, char **argv)
@@ -495,26 +281,26 @@ static int cmd_time_sync(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--threshold-ms") == 0 && i + 1 < argc && parse_uint(argv[i + 1], 86400000, &v)) {
+		if (strcmp(argv[i], "--threshold-ms") == 0 && i + 1 < argc && cli_parse_uint(argv[i + 1], 86400000, &v)) {
 			t.threshold_ms = v;
 			i++;
 		} else if (strcmp(argv[i], "--offset-ms") == 0 && i + 1 < argc) {
 			char *end;
 			offset = strtoll(argv[++i], &end, 10);
 			if (*end || offset > 86400000LL * 365 || offset < -86400000LL * 365)
-				return usage_err("time-sync: bad --offset-ms");
+				return cli_usage_err("time-sync: bad --offset-ms");
 		} else {
-			return usage_err("time-sync: unexpected argument");
+			return cli_usage_err("time-sync: unexpected argument");
 		}
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t.host_unix_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + offset * 1000000;
 	req.body_case = KEEL__REQUEST__BODY_SYNC_TIME;
 	req.sync_time = &t;
-	if ((rc = call(&req, &resp)))
+	if ((rc = cli_call(&req, &resp)))
 		return rc;
 	if (resp->body_case == KEEL__RESPONSE__BODY_SYNC_TIME)
-		show_time(json_out, resp->sync_time);
+		show_time(cli_json, resp->sync_time);
 	keel__response__free_unpacked(resp, NULL);
 	return EXIT_OK;
 }
@@ -526,12 +312,12 @@ static int cmd_power(int argc, char **argv)
 	bool reboot = strcmp(argv[0], "reboot") == 0;
 
 	if (argc != 1)
-		return usage_err("shutdown/reboot take no argument");
+		return cli_usage_err("shutdown/reboot take no argument");
 	p.action = reboot ? KEEL__POWER_REQUEST__ACTION__ACTION_REBOOT :
 			    KEEL__POWER_REQUEST__ACTION__ACTION_SHUTDOWN;
 	req.body_case = KEEL__REQUEST__BODY_POWER;
 	req.power = &p;
-	return simple(&req, reboot ? "reboot requested" : "shutdown requested");
+	return cli_simple(&req, reboot ? "reboot requested" : "shutdown requested");
 }
 
 static int cmd_mount(int argc, char **argv)
@@ -550,13 +336,13 @@ static int cmd_mount(int argc, char **argv)
 		else if (pos == 1 && ++pos)
 			m.path = argv[i];
 		else
-			return usage_err("mount: unexpected argument");
+			return cli_usage_err("mount: unexpected argument");
 	}
 	if (pos != 2)
-		return usage_err("mount needs TAG PATH");
+		return cli_usage_err("mount needs TAG PATH");
 	req.body_case = KEEL__REQUEST__BODY_MOUNT;
 	req.mount = &m;
-	return simple(&req, "mounted");
+	return cli_simple(&req, "mounted");
 }
 
 static int cmd_unmount(int argc, char **argv)
@@ -565,11 +351,11 @@ static int cmd_unmount(int argc, char **argv)
 	Keel__UnmountRequest u = KEEL__UNMOUNT_REQUEST__INIT;
 
 	if (argc != 2)
-		return usage_err("unmount needs PATH");
+		return cli_usage_err("unmount needs PATH");
 	u.path = argv[1];
 	req.body_case = KEEL__REQUEST__BODY_UNMOUNT;
 	req.unmount = &u;
-	return simple(&req, "unmounted");
+	return cli_simple(&req, "unmounted");
 }
 
 static int cmd_netconfig(int argc, char **argv)
@@ -589,20 +375,20 @@ static int cmd_netconfig(int argc, char **argv)
 		else if (argv[i][0] != '-' && !*n.address)
 			n.address = argv[i];
 		else
-			return usage_err("netconfig: unexpected argument");
+			return cli_usage_err("netconfig: unexpected argument");
 	}
 	req.body_case = KEEL__REQUEST__BODY_NET_CONFIG;
 	req.net_config = &n;
-	return simple(&req, "configured");
+	return cli_simple(&req, "configured");
 }
 
 static int cmd_status(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--state-dir") == 0)
-		return cmd_status_run(argv[2], json_out);
+		return cmd_status_run(argv[2], cli_json);
 	if (argc != 1)
-		return usage_err("status: unexpected argument");
-	return cmd_status_run(NULL, json_out);
+		return cli_usage_err("status: unexpected argument");
+	return cmd_status_run(NULL, cli_json);
 }
 
 /* Every command: its name, what runs it, and its --help text. */
@@ -671,14 +457,14 @@ static int parse_vsock(const char *s)
 	colon = strchr(buf, ':');
 	if (colon) {
 		*colon = 0;
-		if (!parse_uint(colon + 1, UINT32_MAX, &port))
+		if (!cli_parse_uint(colon + 1, UINT32_MAX, &port))
 			return -1;
-		tgt.control_port = (uint32_t)port;
+		cli_target.control_port = (uint32_t)port;
 	}
-	if (!parse_uint(buf, UINT32_MAX, &cid))
+	if (!cli_parse_uint(buf, UINT32_MAX, &cid))
 		return -1;
-	tgt.kind = CONN_VSOCK;
-	tgt.cid = (uint32_t)cid;
+	cli_target.kind = CONN_VSOCK;
+	cli_target.cid = (uint32_t)cid;
 	return 0;
 }
 
@@ -690,13 +476,13 @@ static int load_secret(void)
 	const char *slash;
 	int e;
 
-	if (!secret_path && tgt.kind == CONN_HYBRID && (slash = strrchr(tgt.path, '/')) &&
-	    snprintf(path, sizeof(path), "%.*s/secret", (int)(slash - tgt.path), tgt.path) <
+	if (!secret_path && cli_target.kind == CONN_HYBRID && (slash = strrchr(cli_target.path, '/')) &&
+	    snprintf(path, sizeof(path), "%.*s/secret", (int)(slash - cli_target.path), cli_target.path) <
 		    (int)sizeof(path) && access(path, F_OK) == 0)
 		secret_path = path;
 	if (!secret_path)
 		return 0;
-	if ((e = secret_read_file(secret_path, &tgt.secret)) < 0) {
+	if ((e = secret_read_file(secret_path, &cli_target.secret)) < 0) {
 		fprintf(stderr, "keelctl: secret %s: %s\n", secret_path,
 			e == -EINVAL ? "not 16 to 64 bytes" : strerror(-e));
 		return e;
@@ -712,55 +498,55 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	secret_path = getenv("KEEL_SECRET_FILE");
 	if (getenv("KEEL_UDS")) {
-		tgt.kind = CONN_UDS;
-		tgt.path = getenv("KEEL_UDS");
+		cli_target.kind = CONN_UDS;
+		cli_target.path = getenv("KEEL_UDS");
 	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(o, "--json") == 0) {
-			json_out = true;
+			cli_json = true;
 			continue;
 		}
 		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-			fputs(usage, stdout);
+			fputs(cli_usage, stdout);
 			return EXIT_OK;
 		}
 		if (!arg)
-			return usage_err("option needs a value");
+			return cli_usage_err("option needs a value");
 		i++;
 		if (strcmp(o, "--uds") == 0) {
-			tgt.kind = CONN_UDS;
-			tgt.path = arg;
+			cli_target.kind = CONN_UDS;
+			cli_target.path = arg;
 		} else if (strcmp(o, "--hybrid") == 0) {
-			tgt.kind = CONN_HYBRID;
-			tgt.path = arg;
+			cli_target.kind = CONN_HYBRID;
+			cli_target.path = arg;
 		} else if (strcmp(o, "--vsock") == 0) {
 			if (parse_vsock(arg) < 0)
-				return usage_err("--vsock CID[:PORT]");
+				return cli_usage_err("--vsock CID[:PORT]");
 		} else if (strcmp(o, "--secret") == 0) {
 			secret_path = arg;
 		} else if (strcmp(o, "--forward-uds") == 0) {
 			forward_uds = arg;
-		} else if (strcmp(o, "--forward-port") == 0 && parse_uint(arg, UINT32_MAX, &v)) {
-			tgt.forward_port = (uint32_t)v;
-		} else if (strcmp(o, "--control-port") == 0 && parse_uint(arg, UINT32_MAX, &v)) {
-			tgt.control_port = (uint32_t)v;
-		} else if (strcmp(o, "--timeout") == 0 && parse_uint(arg, 3600000, &v) && v > 0) {
-			tgt.timeout_ms = (unsigned)v;
+		} else if (strcmp(o, "--forward-port") == 0 && cli_parse_uint(arg, UINT32_MAX, &v)) {
+			cli_target.forward_port = (uint32_t)v;
+		} else if (strcmp(o, "--control-port") == 0 && cli_parse_uint(arg, UINT32_MAX, &v)) {
+			cli_target.control_port = (uint32_t)v;
+		} else if (strcmp(o, "--timeout") == 0 && cli_parse_uint(arg, 3600000, &v) && v > 0) {
+			cli_target.timeout_ms = (unsigned)v;
 		} else {
-			return usage_err("unknown option or bad value");
+			return cli_usage_err("unknown option or bad value");
 		}
 	}
 	if (i >= argc)
-		return usage_err("no command");
+		return cli_usage_err("no command");
 	if (load_secret() < 0)
 		return EXIT_USAGE;
-	if (tgt.kind == CONN_UDS &&
-	    snprintf(tgt.forward_path, sizeof(tgt.forward_path), "%s",
-		     forward_uds ? forward_uds : tgt.path) >= (int)sizeof(tgt.forward_path) - 8)
-		return usage_err("socket path too long");
-	if (tgt.kind == CONN_UDS && !forward_uds)
-		strcat(tgt.forward_path, "-forward");
+	if (cli_target.kind == CONN_UDS &&
+	    snprintf(cli_target.forward_path, sizeof(cli_target.forward_path), "%s",
+		     forward_uds ? forward_uds : cli_target.path) >= (int)sizeof(cli_target.forward_path) - 8)
+		return cli_usage_err("socket path too long");
+	if (cli_target.kind == CONN_UDS && !forward_uds)
+		strcat(cli_target.forward_path, "-forward");
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
@@ -770,5 +556,5 @@ int main(int argc, char **argv)
 		}
 		return commands[c].fn(argc - i, argv + i);
 	}
-	return usage_err("unknown command");
+	return cli_usage_err("unknown command");
 }

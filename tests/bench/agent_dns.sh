@@ -9,7 +9,7 @@
 # with --dns-rate 0: 1000 back-to-back queries from one source are far over
 # its default 500 per second, and this measures the path, not the limit.
 . "$(dirname "$0")/../host/lib-agent.sh"
-TOOL=$TOP/tests/host/dns_tool.py
+TOOL=$TOP/tests/progs/dns_tool.py
 DNS=192.168.65.7
 start_agent --dns-rate 0
 nsenter --net="/proc/$AGENT_PID/ns/net" python3 "$TOOL" upstream 127.0.0.1 >/dev/null 2>>"$TMP/upstream.log" &

@@ -3,7 +3,7 @@
 # (tests/lib-user.sh), for the file server keel uses (virtiofsd, as the user)
 # against QEMU's 9p (security_model=none, the fallback) and the VM's own
 # disk (ext4 on the data disk, /var/lib), each measured by the same static
-# program in the same container setup (tests/vm/progs/fs-bench.c):
+# program in the same container setup (tests/progs/fs-bench.c):
 #   - 256 MiB sequential write (1 MiB writes, fsync) and read (after the
 #     guest's caches are dropped)
 #   - 10,000 small files: create, then stat each

@@ -10,7 +10,7 @@
 #     (vm_forward_ratio_vs_raw_vsock, vm_forward_ratio_vs_hostfwd);
 #   - footprint: keel-init stripped size, image size, guest memory used at
 #     dockerd ready (Health), agent VmRSS idle and with 100 open forwards.
-# The guest side of the raw figures is tests/vm/guest/vsock-guest (static)
+# The guest side of the raw figures is tests/progs/vsock-guest.c (static)
 # in privileged host-network containers (--userns=host: dockerd remaps
 # user namespaces, and privileged needs the host one). Such a container has no
 # seccomp filter, so it may open AF_VSOCK sockets (vsock has no network
@@ -39,7 +39,7 @@ record_metric image_bytes "$(stat -c %s "$B/keel.img")"
 boot bench --data "$TMP/data.img" --data-size 2G --no-share --memory 1024 \
 	--hostfwd "tcp:127.0.0.1:$HF-:5002" || exit 1
 h=$(health_json) || { fail "vm bench: health"; exit 1; }
-used=$(jget "$h" 'h["mem_total_kib"] - h["mem_available_kib"]' 2>/dev/null)
+used=$(jget "$h" 'd["mem_total_kib"] - d["mem_available_kib"]' 2>/dev/null)
 [ -n "$used" ] && record_metric vm_guest_mem_used_at_dockerd_ready_kib "$used"
 
 start_docker_proxy || { fail "vm bench: docker proxy"; exit 1; }

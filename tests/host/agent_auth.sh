@@ -5,7 +5,7 @@
 # stream has a total deadline. The agent runs on unix sockets made reachable
 # by anyone (0666), so only the secret stands between another user and it.
 . "$(dirname "$0")/lib-agent.sh"
-TOOL=$TOP/tests/host/conn_tool.py
+TOOL=$TOP/tests/progs/conn_tool.py
 head -c 32 /dev/urandom > "$TMP/secret"; chmod 600 "$TMP/secret"
 head -c 32 /dev/urandom > "$TMP/wrong"
 SECRET_HEX=$(od -An -tx1 -v "$TMP/secret" | tr -d ' \n')
@@ -91,7 +91,7 @@ in_guest ip addr add 192.168.65.254/32 dev lo 2>/dev/null
 "${KS[@]}" --json bind --host-port 50100 7101 127.0.0.1:7100 > "$TMP/bind.out" 2> "$TMP/bind.err" & BP=$!
 on_exit "kill $BP 2>/dev/null"
 wait_for 10 grep -q '"bound"' "$TMP/bind.out"
-BID=$(grep '"bound"' "$TMP/bind.out" | head -1 | json_get 'd["bind"]["id"]')
+BID=$(grep '"bound"' "$TMP/bind.out" | head -1 | jget - 'd["bind"]["id"]')
 wait_for 5 test -S "$CTL"_50100
 out=$(in_guest python3 "$TOOL" ping 192.168.65.254 7101 2>&1)
 check "bind: a guest connection with the agent's token goes through ($out)" test "$out" = ok

@@ -144,10 +144,10 @@ check "binds: the tcp bind (host port 49152, 21 connections)" \
 check "binds: the udp bind (host port 50001)" \
 	grep -Eq "^[0-9]+ +udp +$HOSTADDR:$GUPORT +50001 +127.0.0.1:$UPORT +[0-9]+ +0\$" "$TMP/binds.txt"
 "${KC[@]}" --json binds > "$TMP/binds.json" 2>&1
-check "binds --json: one object, both binds with their fields" sh -c "json_get() { $(declare -f json_get | tail -n +2); }; \
-	test \"\$(json_get 'sorted((b[\"transport\"], b[\"address\"], b[\"port\"], b[\"host_port\"], b[\"host_target\"]) for b in d[\"binds\"])' < $TMP/binds.json)\" = \
-	\"[('tcp', '$HOSTADDR', $GPORT, 49152, '127.0.0.1:$PORT'), ('udp', '$HOSTADDR', $GUPORT, 50001, '127.0.0.1:$UPORT')]\""
-UDP_ID=$(json_get '[b["id"] for b in d["binds"] if b["transport"] == "udp"][0]' < "$TMP/binds.json")
+check "binds --json: one object, both binds with their fields" test \
+	"$(jget @"$TMP/binds.json" 'sorted((b["transport"], b["address"], b["port"], b["host_port"], b["host_target"]) for b in d["binds"])')" = \
+	"[('tcp', '$HOSTADDR', $GPORT, 49152, '127.0.0.1:$PORT'), ('udp', '$HOSTADDR', $GUPORT, 50001, '127.0.0.1:$UPORT')]"
+UDP_ID=$(jget @"$TMP/binds.json" '[b["id"] for b in d["binds"] if b["transport"] == "udp"][0]')
 
 G3=15433
 start_bind tcp3 "$G3" "127.0.0.1:$PORT"
@@ -171,7 +171,7 @@ check "unbind: the other binds stay" sh -c "${KC[*]} binds | grep -c \"$HOSTADDR
 check "unbind of a bind that does not exist: exit 1 and says so" \
 	sh -c "out=\$(${KC[*]} unbind 99999 2>&1); rc=\$?; echo \"\$out\"; test \$rc = 1 && echo \"\$out\" | grep -qi 'no bind\\|not found\\|no such'"
 check "unbind --json ID (the udp bind): the removed bind as JSON" \
-	sh -c "${KC[*]} --json unbind $UDP_ID | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [b[\"id\"] for b in d[\"removed\"]] == [$UDP_ID]'"
+	sh -c "${KC[*]} --json unbind $UDP_ID | $TOP/tests/progs/jget.py --test - '[b[\"id\"] for b in d[\"removed\"]] == [$UDP_ID]'"
 kill "$UDP_PID"
 
 # 4. A guest port somebody holds.

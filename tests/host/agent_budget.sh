@@ -9,8 +9,8 @@
 #  3. Out of fds (RLIMIT_NOFILE lowered with prlimit), the listeners pause:
 #     the agent's CPU time and log stay bounded, and it recovers.
 . "$(dirname "$0")/lib-agent.sh"
-TOOL=$TOP/tests/host/conn_tool.py
-DNSTOOL=$TOP/tests/host/dns_tool.py
+TOOL=$TOP/tests/progs/conn_tool.py
+DNSTOOL=$TOP/tests/progs/dns_tool.py
 HOSTADDR=192.168.65.254
 DNS=192.168.65.7
 GPORT=15432
@@ -84,7 +84,7 @@ tcp_conns() { in_guest ss -Htn state established "( dport = :$GPORT or dport = :
 setup
 check "budget: docker socket path works before the flood ($(docker_ps 5))" docker_ps 5
 # A holder prints its open count once settled, then again whenever the
-# agent closes some (tests/host/conn_tool.py): first_line / last_line.
+# agent closes some (tests/progs/conn_tool.py): first_line / last_line.
 first_line() { head -n 1 "$TMP/$1.out"; }
 last_line() { tail -n 1 "$TMP/$1.out"; }
 hold a 127.0.3.1 "$DNS:53:1000" "$HOSTADDR:$GPORT:1000"
@@ -146,7 +146,7 @@ echo second >&"${COPROC[1]}"; read -r -t 5 l2 <&"${COPROC[0]}"
 check "idle: a host forward silent for 3 s is kept ($l1, $l2)" test "$l1/$l2" = first/second
 kill "$COPROC_PID" 2>/dev/null
 # UDP: a flow silent past the timeout ends; the next datagram makes a new one.
-udp_conns() { "${KC[@]}" --json binds | python3 -c 'import json,sys; print([b["connections"] for b in json.load(sys.stdin)["binds"] if b["transport"] == "udp"][0])'; }
+udp_conns() { "${KC[@]}" --json binds | jget - '[b["connections"] for b in d["binds"] if b["transport"] == "udp"][0]'; }
 in_guest python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
 for pause in (0, 2.5):

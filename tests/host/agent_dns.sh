@@ -9,7 +9,7 @@
 # queries from varying source ports, one source's share of the table and of
 # the forwards per second bounded.
 . "$(dirname "$0")/lib-agent.sh"
-TOOL=$TOP/tests/host/dns_tool.py
+TOOL=$TOP/tests/progs/dns_tool.py
 HOST=192.168.65.254
 DNS=192.168.65.7
 [ "$(id -u)" = 0 ] || { fail "agent_dns: needs root (namespaces)"; exit 0; }

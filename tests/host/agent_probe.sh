@@ -28,7 +28,7 @@ assert 0.3 < ta < 2.0, ta
 print("version %.3f s, health %.3f s" % (tb, ta))
 ' "$CTL"
 out=$("${KC[@]}" --json health)
-check "health: hung dockerd reported not ready" test "$(json_get 'd["docker_ready"]' <<<"$out")" = False
+check "health: hung dockerd reported not ready" test "$(jget - 'd["docker_ready"]' <<<"$out")" = False
 
 # Idle deadline: a silent control connection is closed; a watcher is not.
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null

@@ -18,7 +18,7 @@ on_exit "kill -9 $INIT 2>/dev/null"
 start_agent --init-pid "$INIT"
 
 out=$("${KC[@]}" --json version)
-check "version: compatible 1.x" test "$(json_get 'd["agent_major"], d["compatible"]' <<<"$out")" = "(1, True)"
+check "version: compatible 1.x" test "$(jget - 'd["agent_major"], d["compatible"]' <<<"$out")" = "(1, True)"
 
 # --- health: services from the status file, a share, space, clock ---------
 mkdir -p "$SHARE/tag1"
@@ -27,22 +27,20 @@ echo "share tag1 $SHARE/tag1 virtiofs mounted" >> "$RUN/status"
 nsenter --mount="/proc/$AGENT_PID/ns/mnt" mount -t tmpfs -o ro,nosuid tag1 "$SHARE/tag1"
 out=$("${KC[@]}" --json health)
 check "health: services from init's status" test \
-	"$(json_get '[(s["name"], s["state"], s["pid"], s["last_exit"]) for s in d["services"]]' <<<"$out")" = \
+	"$(jget - '[(s["name"], s["state"], s["pid"], s["last_exit"]) for s in d["services"]]' <<<"$out")" = \
 	"[('containerd', 'ready', 4242, ''), ('dockerd', 'ready', 4343, 'exit:1')]"
 check "health: share in the agent's mount namespace reported" test \
-	"$(json_get '[(m["source"], m["fstype"], m["read_only"]) for m in d["mounts"] if m["role"] == "share" and m["path"] == sys.argv[2]]' "$SHARE/tag1" <<<"$out")" = "[('tag1', 'tmpfs', True)]"
+	"$(jget - '[(m["source"], m["fstype"], m["read_only"]) for m in d["mounts"] if m["role"] == "share" and m["path"] == args[0]]' "$SHARE/tag1" <<<"$out")" = "[('tag1', 'tmpfs', True)]"
 check "health: degraded without dockerd, with reasons" test \
-	"$(json_get 'd["status"], d["docker_ready"], any("dockerd" in r for r in d["reasons"])' <<<"$out")" = "('degraded', False, True)"
-check "health: data state, memory, clock" python3 -c '
-import json,sys,time; d=json.loads(sys.argv[1])
-assert d["data_state"] == "disk", d["data_state"]
-assert d["mem_total_kib"] > 0 and 0 < d["mem_available_kib"] <= d["mem_total_kib"]
-assert d["var_lib_total_bytes"] >= d["var_lib_free_bytes"] > 0
-assert abs(d["clock_unix_ns"] / 1e9 - time.time()) < 5
-assert d["uptime_ms"] > 0 and d["agent"].startswith("keel-agent")' "$out"
+	"$(jget - 'd["status"], d["docker_ready"], any("dockerd" in r for r in d["reasons"])' <<<"$out")" = "('degraded', False, True)"
+check "health: data state, memory, clock" jget --test "$out" 'd["data_state"] == "disk"
+and d["mem_total_kib"] > 0 and 0 < d["mem_available_kib"] <= d["mem_total_kib"]
+and d["var_lib_total_bytes"] >= d["var_lib_free_bytes"] > 0
+and abs(d["clock_unix_ns"] / 1e9 - time.time()) < 5
+and d["uptime_ms"] > 0 and d["agent"].startswith("keel-agent")'
 echo "service dockerd failed 0 5 exit:1" >> "$RUN/status"
 out=$("${KC[@]}" --json health)
-check "health: a failed service makes it failed" test "$(json_get 'd["status"]' <<<"$out")" = failed
+check "health: a failed service makes it failed" test "$(jget - 'd["status"]' <<<"$out")" = failed
 # dockerd answering /_ping (a fake HTTP server on the socket) is seen.
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK' > "$TMP/pong"
 socat UNIX-LISTEN:"$TMP/docker.sock",fork SYSTEM:"cat $TMP/pong" 2>/dev/null &
@@ -50,16 +48,16 @@ on_exit "kill $! 2>/dev/null"
 wait_for 3 test -S "$TMP/docker.sock"
 sleep 1.1  # the previous ping result is cached for 1 s
 out=$("${KC[@]}" --json health)
-check "health: dockerd /_ping seen" test "$(json_get 'd["docker_ready"]' <<<"$out")" = True
+check "health: dockerd /_ping seen" test "$(jget - 'd["docker_ready"]' <<<"$out")" = True
 
 # --- unmount / mount -------------------------------------------------------
 check "unmount: share" "${KC[@]}" --json unmount "$SHARE/tag1"
 out=$("${KC[@]}" --json health)
-check "unmount: share gone from health" test "$(json_get '[m for m in d["mounts"] if m["role"] == "share"]' <<<"$out")" = "[]"
+check "unmount: share gone from health" test "$(jget - '[m for m in d["mounts"] if m["role"] == "share"]' <<<"$out")" = "[]"
 out=$("${KC[@]}" --json mount tag2 /etc/x); rc=$?
-check "mount: at a system path (/etc/x) refused (exit 1, EINVAL)" test "$rc:$(json_get 'd["error"]["code"]' <<<"$out")" = "1:22"
+check "mount: at a system path (/etc/x) refused (exit 1, EINVAL)" test "$rc:$(jget - 'd["error"]["code"]' <<<"$out")" = "1:22"
 out=$("${KC[@]}" --json mount tag2 "$SHARE/tag2"); rc=$?
-check "mount: virtiofs without a device fails with its errno" test "$rc:$(json_get 'd["error"]["code"] != 22' <<<"$out")" = "1:True"
+check "mount: virtiofs without a device fails with its errno" test "$rc:$(jget - 'd["error"]["code"] != 22' <<<"$out")" = "1:True"
 check "mount: the mount point was made (mountpoint_prepare)" test -d "$SHARE/tag2"
 
 # --- ports -------------------------------------------------------------------
@@ -68,7 +66,7 @@ guest_listen $PORT; L1=$LPID
 wait_for 5 sh -c "\"\${0}\" --uds $CTL ports | grep -q ' $PORT '" "$KEELCTL"
 out=$("${KC[@]}" --json ports)
 check "ports: our listener with our pid" test \
-	"$(json_get '[(p["transport"], p["address"], p["pid"]) for p in d["ports"] if p["port"] == int(sys.argv[2])]' $PORT <<<"$out")" = "[('tcp', '127.0.0.1', $L1)]"
+	"$(jget - '[(p["transport"], p["address"], p["pid"]) for p in d["ports"] if p["port"] == int(args[0])]' $PORT <<<"$out")" = "[('tcp', '127.0.0.1', $L1)]"
 "${KC[@]}" --json ports --watch > "$TMP/watch" &
 WPID=$!
 on_exit "kill $WPID 2>/dev/null"
@@ -81,11 +79,9 @@ kill $L1
 
 # --- time ----------------------------------------------------------------------
 out=$("${KC[@]}" --json time-sync --threshold-ms 3600000)
-check "time-sync: drift near zero, not stepped" python3 -c '
-import json,sys; d=json.loads(sys.argv[1]); assert abs(d["drift_ns"]) < 2e9 and not d["stepped"], d' "$out"
+check "time-sync: drift near zero, not stepped" jget --test "$out" 'abs(d["drift_ns"]) < 2e9 and not d["stepped"]'
 out=$("${KC[@]}" --json time-sync --offset-ms 5000 --threshold-ms 3600000)
-check "time-sync: a host 5 s ahead gives drift -5 s" python3 -c '
-import json,sys; d=json.loads(sys.argv[1]); assert abs(d["drift_ns"] + 5e9) < 2e9 and not d["stepped"], d' "$out"
+check "time-sync: a host 5 s ahead gives drift -5 s" jget --test "$out" 'abs(d["drift_ns"] + 5e9) < 2e9 and not d["stepped"]'
 
 # --- netconfig -----------------------------------------------------------------
 in_guest ip link add dummy0 type veth peer name dummy0p

@@ -190,7 +190,7 @@ check "exec: keys keel sets as flags refused, naming the flag" \
 check "exec: dockerd's argv is --config-file=OUT, then keel's flags in order" \
 	test "$(head -n 6 "$W/argv" | tr '\n' ' ')" = "--config-file=$W/exec.out ${FLAGS[*]} --authorization-plugin=keel-authz --mtu=1500 "
 check "exec: two CA certificates installed, SSL_CERT_DIR has the system's dir and the bundle's" \
-	sh -c "grep -qx 'SSL_CERT_DIR=/etc/ssl/certs:$W/exec.ca' '$W/argv' && cmp -s '$W/exec.pem' '$W/exec.ca/keel-host.crt' && test \"\$(python3 -c 'import json;print(json.load(open(\"$W/exec.status\"))[\"ca_certificates\"])')\" = 2"
+	sh -c "grep -qx 'SSL_CERT_DIR=/etc/ssl/certs:$W/exec.ca' '$W/argv' && cmp -s '$W/exec.pem' '$W/exec.ca/keel-host.crt' && test \"\$($TOP/tests/progs/jget.py @$W/exec.status 'd[\"ca_certificates\"]')\" = 2"
 printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n' | as_user tee "$W/badca.pem" >/dev/null
 echo '{}' | put badca
 es badca -- "$W/bin/fake-dockerd"
@@ -213,22 +213,22 @@ as_user rm -f "$W/eci-none.json"
 es eci-none -- "$W/bin/fake-dockerd" --authorization-plugin=keel-eci --config-file="$W/eci-base.json"
 check "ECI without host settings: dockerd's one --config-file is its own, unchanged" \
 	sh -c "test \"\$(grep -c -- --config-file '$W/argv')\" = 1 && f=\$(sed -n 's/^--config-file=//p' '$W/argv') &&
-		python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \"\$f\" '$W/eci-base.json'"
+		$TOP/tests/progs/jget.py --test @\"\$f\" 'd == json.load(open(args[0]))' '$W/eci-base.json'"
 
 # --- Health: the agent reads the record ------------------------------------------
 start_agent
 cp "$W/reserved.pb" "$RUN/engine-settings.pb"
 h=$("${KC[@]}" --json health 2>&1)
-check "Health: the refused keys with their reasons" json_get \
+check "Health: the refused keys with their reasons" jget - \
 	"'x' if [r['key'] for r in d['engine']['refused']][:2] == ['userns-remap', 'hosts'] and 'turned off' in d['engine']['refused'][0]['reason'] else sys.exit(1)" <<< "$h"
-check "Health: the settings in effect, host's marked" json_get \
+check "Health: the settings in effect, host's marked" jget - \
 	"'x' if {s['key']: s['from_host'] for s in d['engine']['settings']}.get('registry-mirrors') is True and {s['key']: s['value'] for s in d['engine']['settings']}['data-root'] == '\"/var/lib/docker\"' else sys.exit(1)" <<< "$h"
-check "Health: degraded; nine refusals are one reason (reasons are bounded)" json_get \
+check "Health: degraded; nine refusals are one reason (reasons are bounded)" jget - \
 	"'x' if d['status'] == 'degraded' and '9 engine settings refused (keelctl health says which and why)' in d['reasons'] and not any(r.startswith('engine setting ') for r in d['reasons']) else sys.exit(1)" <<< "$h"
 t=$("${KC[@]}" health 2>&1)
 cp "$W/w2.pb" "$RUN/engine-settings.pb"
 h=$("${KC[@]}" --json health 2>&1)
-check "Health: one refusal is a reason naming the key" json_get \
+check "Health: one refusal is a reason naming the key" jget - \
 	"'x' if 'engine setting registry-mirrors refused (keelctl health says why)' in d['reasons'] else sys.exit(1)" <<< "$h"
 check "keelctl health (table): REFUSED userns-remap and the host's mirror" \
 	bash -c 'grep -q "^userns-remap .*REFUSED reserved by keel" <<< "$1" && grep -q "^registry-mirrors .*host  \[\"https://m.example\"\]" <<< "$1"' _ "$t"
@@ -238,7 +238,7 @@ check "Health: a record that does not decode is a reason, not a crash" \
 	grep -q 'engine-settings.pb does not decode\|"engine"' <<< "$h"
 rm -f "$RUN/engine-settings.pb"
 h=$("${KC[@]}" --json health 2>&1)
-check "Health: no record (dockerd not started yet): no engine field" json_get "'x' if 'engine' not in d else sys.exit(1)" <<< "$h"
+check "Health: no record (dockerd not started yet): no engine field" jget - "'x' if 'engine' not in d else sys.exit(1)" <<< "$h"
 
 # --- run-vm: not JSON stops the start, naming the file -----------------------------
 as_user mkdir -m 700 "$W/state"

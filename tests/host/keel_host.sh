@@ -55,7 +55,7 @@ start_kh() {   # start_kh [EXTRA ARGS...]: keel-host with two helpers and the du
 	wait_for 10 test -s "$st/qemu.pid"
 }
 on_exit '[ -n "$kh_pid" ] && kill -9 $kh_pid 2>/dev/null'
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$st/status.json" "$1" 2>/dev/null; }
+js() { jget @"$st/status.json" "$1" 2>/dev/null; }
 helper_pid() { js "[h['pid'] for h in d['helpers'] if h['name']=='$1'][0]"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 

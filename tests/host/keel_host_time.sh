@@ -41,4 +41,4 @@ lag=$(awk -v a="$r" -v b="$s" 'BEGIN { printf "%d", (b - a) * 1000 }')
 check "... within 1 s of the RESUME (${lag} ms; RESUME at ${r:-?}, sync logged at ${s:-?})" \
 	bash -c '[ -n "$1" ] && [ -n "$2" ] && [ "$3" -ge 0 ] && [ "$3" -le 1000 ]' _ "$r" "$s" "$lag"
 check "status.json: the last sync's reason is vm-resume" \
-	python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["time"]["reason"] == "vm-resume"' "$st/status.json"
+	jget --test @"$st/status.json" 'd["time"]["reason"] == "vm-resume"'

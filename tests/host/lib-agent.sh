@@ -26,8 +26,6 @@ start_agent() {
 }
 # in_guest CMD...: run CMD in the agent's network namespace (its pid stays).
 in_guest() { nsenter --net="/proc/$AGENT_PID/ns/net" "$@"; }
-# jq-like: json_get 'EXPR' < json   (EXPR is Python over the parsed value d)
-json_get() { python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(eval(sys.argv[1]))' "$@"; }
 # A TCP listener in the guest namespace on PORT (prints nothing); its pid in LPID.
 guest_listen() {
 	nsenter --net="/proc/$AGENT_PID/ns/net" python3 -c 'import socket,sys,time

@@ -17,8 +17,8 @@ if ! ip link add "$IF" type dummy 2>/dev/null; then
 	ip link add "$IF" type veth peer name kt1 || { fail "netconf_apply: cannot create an interface"; exit 0; }
 fi
 
-# jq-free JSON checks: python3 is in scripts/install-deps.
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+# json EXPR < JSON: EXPR (over d) is true.
+json() { jget --test - "$1"; }
 has_addr() {   # has_addr ADDR PREFIX
 	ip -j addr show dev "$IF" | json "any(a['local']=='$1' and a['prefixlen']==$2 for i in d for a in i['addr_info'])"
 }

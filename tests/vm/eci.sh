@@ -7,7 +7,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
-PROBE=$B/tests/bin/fault_probe   # tests/faults/fault_probe.c (static)
+PROBE=$B/tests/bin/fault_probe   # tests/progs/fault_probe.c (static)
 img_require "$PROBE"
 BB=keel-test/busybox:1
 D=$TEST_HOME/keel-eci-test.$$
@@ -53,7 +53,7 @@ start_vm() {   # start_vm LABEL [RUN-VM ARGS]: boot, proxy, test image
 start_vm eci --eci
 h=$(health_json)
 check "eci: keel-authz is a ready service, started before dockerd" \
-	test "$(jget "$h" '[s["name"] + ":" + s["state"] for s in h["services"] if s["name"] in ("authz", "dockerd")]')" = "['authz:ready', 'dockerd:ready']"
+	test "$(jget "$h" '[s["name"] + ":" + s["state"] for s in d["services"] if s["name"] in ("authz", "dockerd")]')" = "['authz:ready', 'dockerd:ready']"
 check "eci: the kernel command line has keel.eci=1" grep -q 'keel.eci=1' "$state/qemu-cmdline"
 root_dir=$(docker info --format '{{.DockerRootDir}}' 2>&1)
 check "eci: the engine keeps its own state ($root_dir): nothing made outside ECI runs under it" \
@@ -104,7 +104,7 @@ stop_vm
 state=$TMP/state-plain
 start_vm plain
 h=$(health_json)
-check "plain: no keel-authz service" test "$(jget "$h" '[s["name"] for s in h["services"] if s["name"] == "authz"]')" = "[]"
+check "plain: no keel-authz service" test "$(jget "$h" '[s["name"] for s in d["services"] if s["name"] == "authz"]')" = "[]"
 root_dir=$(docker info --format '{{.DockerRootDir}}' 2>&1)
 check "plain: the engine's state is the usual one ($root_dir)" bash -c '[[ $1 == /var/lib/docker/* ]]' _ "$root_dir"
 for f in "${flags[@]}"; do

@@ -31,24 +31,24 @@ if ! start_docker_proxy; then fail "docker proxy did not start: $(cat "$TMP/prox
 
 info=$(docker info --format '{{json .}}' 2>&1)
 check "docker info: the host's registry mirror" \
-	jget "$info" "'x' if h['RegistryConfig']['Mirrors'] == ['https://mirror.keel.test/'] else exit(1)"
+	jget "$info" "'x' if d['RegistryConfig']['Mirrors'] == ['https://mirror.keel.test/'] else exit(1)"
 check "docker info: the host's HTTP proxy and no-proxy" \
-	jget "$info" "'x' if h['HttpProxy'] == 'http://proxy.keel.test:3128' and h['NoProxy'] == 'localhost,.keel.test' else exit(1)"
+	jget "$info" "'x' if d['HttpProxy'] == 'http://proxy.keel.test:3128' and d['NoProxy'] == 'localhost,.keel.test' else exit(1)"
 text=$(docker info 2>&1)
 check "docker info (text): 'HTTP Proxy: http://proxy.keel.test:3128' and the mirror under 'Registry Mirrors:'" \
 	bash -c 'grep -qx " HTTP Proxy: http://proxy.keel.test:3128" <<< "$1" && grep -A1 "^ Registry Mirrors:" <<< "$1" | grep -qx "  https://mirror.keel.test/"' _ "$text"
 check "docker info: user namespaces still remapped (the refused key did nothing)" \
-	jget "$info" "'x' if 'name=userns' in h['SecurityOptions'] else exit(1)"
+	jget "$info" "'x' if 'name=userns' in d['SecurityOptions'] else exit(1)"
 
 h=$(health_json 2>&1)
 check "Health: userns-remap refused, saying it cannot be turned off" \
-	jget "$h" "'x' if [r['key'] for r in h['engine']['refused']] == ['userns-remap'] and 'cannot be changed or turned off' in h['engine']['refused'][0]['reason'] else exit(1)"
+	jget "$h" "'x' if [r['key'] for r in d['engine']['refused']] == ['userns-remap'] and 'cannot be changed or turned off' in d['engine']['refused'][0]['reason'] else exit(1)"
 check "Health: a reason names the refused key" \
-	jget "$h" "'x' if 'engine setting userns-remap refused (keelctl health says why)' in h['reasons'] else exit(1)"
+	jget "$h" "'x' if 'engine setting userns-remap refused (keelctl health says why)' in d['reasons'] else exit(1)"
 check "Health: the settings in effect, the host's marked (mirror, proxies) and the image's kept" \
-	jget "$h" "'x' if {s['key'] for s in h['engine']['settings'] if s['from_host']} == {'registry-mirrors', 'proxies'} and any(s['key'] == 'cgroup-parent' and not s['from_host'] for s in h['engine']['settings']) and h['engine']['config_file'] == '/run/keel/daemon.json' else exit(1)"
+	jget "$h" "'x' if {s['key'] for s in d['engine']['settings'] if s['from_host']} == {'registry-mirrors', 'proxies'} and any(s['key'] == 'cgroup-parent' and not s['from_host'] for s in d['engine']['settings']) and d['engine']['config_file'] == '/run/keel/daemon.json' else exit(1)"
 check "Health: one extra CA certificate in effect, from fw_cfg" \
-	jget "$h" "'x' if h['engine']['ca_certificates'] == 1 and h['engine']['source'].endswith('opt/keel/engine/raw') else exit(1)"
+	jget "$h" "'x' if d['engine']['ca_certificates'] == 1 and d['engine']['source'].endswith('opt/keel/engine/raw') else exit(1)"
 t=$(keelctl health 2>&1)
 check "keelctl health: the table shows the refusal" grep -q "^userns-remap .*REFUSED reserved by keel" <<< "$t"
 

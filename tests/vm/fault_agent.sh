@@ -22,7 +22,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
-. "$TOP/tests/faults/lib-fault.sh"
+. "$TOP/tests/vm/lib-fault.sh"
 
 img_require "$PROBE"
 t_file=$(date +%s%3N)
@@ -35,13 +35,13 @@ check "privileged tool container (pid, user, net namespaces of the VM)" start_to
 
 # --- a share tag no device carries ---------------------------------------------
 h=$(health_json)
-ghost=$(jget "$h" '"".join(m["error"] for m in h["mounts"] if m["path"] == "/mnt/host/ghost")')
+ghost=$(jget "$h" '"".join(m["error"] for m in d["mounts"] if m["path"] == "/mnt/host/ghost")')
 check "dangling share: Health lists /mnt/host/ghost with an error ($ghost)" test -n "$ghost"
-check "dangling share: Health status $(jget "$h" 'h["status"]') names it ($(jget "$h" '"; ".join(h["reasons"])'))" \
-	bash -c '[ "$1" != ok ] && [[ "$2" == *ghost* ]]' _ "$(jget "$h" 'h["status"]')" "$(jget "$h" '" ".join(h["reasons"])')"
+check "dangling share: Health status $(jget "$h" 'd["status"]') names it ($(jget "$h" '"; ".join(d["reasons"])'))" \
+	bash -c '[ "$1" != ok ] && [[ "$2" == *ghost* ]]' _ "$(jget "$h" 'd["status"]')" "$(jget "$h" '" ".join(d["reasons"])')"
 check "dangling share: the other share is mounted" \
-	test "$(jget "$h" '[m.get("error", "") for m in h["mounts"] if m["path"] == "'"$TMP/share"'"]')" = "['']"
-check "dangling share: the boot went on (dockerd ready)" test "$(jget "$h" 'h["docker_ready"]')" = True
+	test "$(jget "$h" '[m.get("error", "") for m in d["mounts"] if m["path"] == "'"$TMP/share"'"]')" = "['']"
+check "dangling share: the boot went on (dockerd ready)" test "$(jget "$h" 'd["docker_ready"]')" = True
 check "dangling share: the real share is readable in the VM, at its host path" test "$(tool "cat /host$TMP/share/x")" = x
 
 # --- no vsock path from the guest to the agent ----------------------------------
@@ -120,7 +120,7 @@ tool "fault_probe fds 1 $agent0 $dockerd $containerd $ctr" > "$TMP/fds" 2>&1
 check "fd listing of init, agent, dockerd, containerd, a container ($(grep -c '^fd ' "$TMP/fds") fds)" \
 	test "$(grep -c "^fd $dockerd " "$TMP/fds")" -gt 3
 check "no init/agent fd (pipe, socket, /run/keel file, signalfd, timerfd, epoll) in dockerd, containerd or a container" \
-	python3 "$TOP/tests/faults/fd_leaks.py" "$TMP/fds" "1,$agent0" "$dockerd:3,$containerd:3,$ctr"
+	python3 "$TOP/tests/progs/fd_leaks.py" "$TMP/fds" "1,$agent0" "$dockerd:3,$containerd:3,$ctr"
 check "dockerd's stdin is /dev/null" grep -qE "^fd $dockerd 0 [0-9:]+ /dev/null$" "$TMP/fds"
 check "the check sees init's own objects (its signalfd)" grep -qE "^fd 1 [0-9]+ [0-9:]+ anon_inode:\[signalfd\]$" "$TMP/fds"
 # A Go program's threads block signals for moments of their own (around
@@ -186,7 +186,7 @@ agent1=$(vm_pid keel-agent)
 check "init restarted the agent (pid $agent0 -> $agent1)" bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$agent1" "$agent0"
 h=$(health_json)
 check "Health: agent restarts 1, last exit signal:9" \
-	test "$(jget "$h" '[(s["restarts"], s.get("last_exit", "")) for s in h["services"] if s["name"] == "agent"]')" = "[(1, 'signal:9')]"
+	test "$(jget "$h" '[(s["restarts"], s.get("last_exit", "")) for s in d["services"] if s["name"] == "agent"]')" = "[(1, 'signal:9')]"
 kill "$pub" 2>/dev/null; wait "$pub" 2>/dev/null
 
 # --- a container eats memory until the OOM killer acts ---------------------------
@@ -218,7 +218,7 @@ check "the OOM killer killed nothing else" test "$(grep -c 'Killed process' "$TM
 check "agent survived (same pid $agent1)" test "$(vm_pid keel-agent)" = "$agent1"
 check "init is PID 1 still (the VM runs)" test "$(tool 'cat /proc/1/comm')" = init
 check "dockerd survived (same pid $dockerd0)" test "$(vm_pid dockerd)" = "$dockerd0"
-dready() { [ "$(jget "$(health_json)" 'h["docker_ready"]')" = True ]; }
+dready() { [ "$(jget "$(health_json)" 'd["docker_ready"]')" = True ]; }
 check "dockerd answers /_ping again after the OOM (Health, within 60 s)" wait_for 60 dready
 
 stop_docker_proxy

@@ -14,7 +14,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
-. "$TOP/tests/faults/lib-fault.sh"
+. "$TOP/tests/vm/lib-fault.sh"
 
 img_require
 t_file=$(date +%s%3N)
@@ -36,7 +36,7 @@ broken_boot() {
 	# the data step runs beside the agent (init/data_step.c): wait for its
 	# outcome (a missing device is waited for 3 s first)
 	local until=$(( $(date +%s) + 60 ))
-	while [ "$(jget "$h" 'h["data_state"]')" = pending ] && [ "$(date +%s)" -lt "$until" ]; do
+	while [ "$(jget "$h" 'd["data_state"]')" = pending ] && [ "$(date +%s)" -lt "$until" ]; do
 		sleep 0.5; h=$(health_json)
 	done
 	sleep 1; h=$(health_json)   # and the services' reaction to it
@@ -45,17 +45,17 @@ broken_boot() {
 # data_checks LABEL REASON-REGEX
 data_checks() {
 	local label=$1 re=$2 st reasons
-	st=$(jget "$h" 'h["status"]') reasons=$(jget "$h" '"; ".join(h["reasons"])')
+	st=$(jget "$h" 'd["status"]') reasons=$(jget "$h" '"; ".join(d["reasons"])')
 	echo "  $label: status $st; reasons: $reasons"
-	check "$label: Health data_state error" test "$(jget "$h" 'h["data_state"]')" = error
+	check "$label: Health data_state error" test "$(jget "$h" 'd["data_state"]')" = error
 	check "$label: Health status is not ok ($st)" bash -c '[ "$1" = failed ] || [ "$1" = degraded ]' _ "$st"
 	check "$label: a reason names the data disk ($reasons)" bash -c '[[ "$1" =~ $2 ]]' _ "$reasons" "$re"
 	check "$label: dockerd not ready, not running" \
-		test "$(jget "$h" '(h["docker_ready"], [s["pid"] for s in h["services"] if s["name"] == "dockerd"])')" = "(False, [0])"
+		test "$(jget "$h" '(d["docker_ready"], [s["pid"] for s in d["services"] if s["name"] == "dockerd"])')" = "(False, [0])"
 	check "$label: containerd not running" \
-		test "$(jget "$h" '[s["pid"] for s in h["services"] if s["name"] == "containerd"]')" = "[0]"
+		test "$(jget "$h" '[s["pid"] for s in d["services"] if s["name"] == "containerd"]')" = "[0]"
 	check "$label: nothing mounted on /var/lib" \
-		test "$(jget "$h" '[m["fstype"] for m in h["mounts"] if m["path"] == "/var/lib" and not m["error"]]')" = "[]"
+		test "$(jget "$h" '[m["fstype"] for m in d["mounts"] if m["path"] == "/var/lib" and not m["error"]]')" = "[]"
 	check "$label: the agent still serves (ports)" keelctl ports
 }
 

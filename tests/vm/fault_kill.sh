@@ -9,7 +9,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-image.sh"
-. "$TOP/tests/faults/lib-fault.sh"
+. "$TOP/tests/vm/lib-fault.sh"
 
 cycles=${FAULT_KILL_CYCLES:-10}
 img_require "$PROBE"
@@ -25,7 +25,7 @@ for (( i = 1; i <= cycles + 1; i++ )); do
 	boot "cycle $i" --data "$data" --data-size 1G --no-share --memory 1024 || break
 	h=$(health_json)
 	check "cycle $i: Health data_state disk, dockerd ready" \
-		test "$(jget "$h" '(h["data_state"], h["docker_ready"])')" = "('disk', True)"
+		test "$(jget "$h" '(d["data_state"], d["docker_ready"])')" = "('disk', True)"
 	grep -aqi "errors corrected" "$state/console.log" && corrected=$((corrected + 1))
 	if ! start_docker_proxy; then fail "cycle $i: docker proxy: $(cat "$TMP/proxy.log")"; break; fi
 	if [ "$i" = 1 ]; then check "cycle 1: docker import of the fault image" fault_image; fi

@@ -23,11 +23,11 @@ img_require "$B/tests/bin/udp-echo" "$B/keel-host"
 BB=keel-bb
 sock=$state/docker.sock
 docker() { DOCKER_HOST=unix://$sock "$DOCKER" "$@"; }
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$state/status.json" "$1" 2>/dev/null; }
+js() { jget @"$state/status.json" "$1" 2>/dev/null; }
 alive() { kill -0 "$1" 2>/dev/null; }
 # drift_ms: guest minus host, measured by a SyncTime whose threshold no
 # drift here reaches (so it never steps)
-drift_ms() { keelctl --json time-sync --threshold-ms 3600000 | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["drift_ns"] / 1e6))'; }
+drift_ms() { keelctl --json time-sync --threshold-ms 3600000 | jget - 'round(d["drift_ns"] / 1e6)'; }
 drift_small() { local d; d=$(drift_ms) && [ "${d#-}" -le 100 ]; }
 # from inside the VM: busybox date in a privileged container (CAP_SYS_TIME)
 step_back_30() { docker run --rm --privileged --userns=host "$BB" date -u -s "@$(( $(date +%s) - 30 ))" >/dev/null; }

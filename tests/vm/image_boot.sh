@@ -57,14 +57,14 @@ check "the new data disk was formatted on run-vm's word (keel.data.new)" \
 	grep -aq "data: disk /dev/vdb (formatted, new from the host)" "$state/console.log"
 
 h=$(health_json)
-check "health: status ok" test "$(jget "$h" 'h["status"]')" = ok
-check "health: dockerd ready (/_ping)" test "$(jget "$h" 'h["docker_ready"]')" = True
-check "health: containerd ready" test "$(jget "$h" 'h["containerd_ready"]')" = True
-check "health: root read-only" test "$(jget "$h" 'h["root_read_only"]')" = True
-check "health: data state disk" test "$(jget "$h" 'h["data_state"]')" = disk
-check "health: / is erofs, read-only" test "$(jget "$h" '[(m["fstype"], m["read_only"]) for m in h["mounts"] if m["path"] == "/"]')" = "[('erofs', True)]"
-check "health: /var/lib is /dev/vdb ext4" test "$(jget "$h" '[(m["source"], m["fstype"]) for m in h["mounts"] if m["path"] == "/var/lib"]')" = "[('/dev/vdb', 'ext4')]"
-check "health: the share at its host path ($share)" test "$(jget "$h" '[m["fstype"] for m in h["mounts"] if m["path"] == "'"$share"'"]')" = "['virtiofs']"
+check "health: status ok" test "$(jget "$h" 'd["status"]')" = ok
+check "health: dockerd ready (/_ping)" test "$(jget "$h" 'd["docker_ready"]')" = True
+check "health: containerd ready" test "$(jget "$h" 'd["containerd_ready"]')" = True
+check "health: root read-only" test "$(jget "$h" 'd["root_read_only"]')" = True
+check "health: data state disk" test "$(jget "$h" 'd["data_state"]')" = disk
+check "health: / is erofs, read-only" test "$(jget "$h" '[(m["fstype"], m["read_only"]) for m in d["mounts"] if m["path"] == "/"]')" = "[('erofs', True)]"
+check "health: /var/lib is /dev/vdb ext4" test "$(jget "$h" '[(m["source"], m["fstype"]) for m in d["mounts"] if m["path"] == "/var/lib"]')" = "[('/dev/vdb', 'ext4')]"
+check "health: the share at its host path ($share)" test "$(jget "$h" '[m["fstype"] for m in d["mounts"] if m["path"] == "'"$share"'"]')" = "['virtiofs']"
 
 t_init=$(tl init) t_agent=$(tl ready:agent) t_ctd=$(tl ready:containerd) t_dockerd=$(tl ready:dockerd)
 check "console: timeline has init, ready:agent, ready:containerd, ready:dockerd" \

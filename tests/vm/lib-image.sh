@@ -15,7 +15,7 @@
 #                                    applet linked in /bin, FILEs copied to /bin,
 #                                    /www/index.html = "keel-test" for httpd)
 #   health_json                      keelctl --json health
-#   jget JSON EXPR                   a Python expression over the parsed JSON `h`
+#   (jget, tests/lib.sh, reads the health JSON: jget "$h" 'd["status"]')
 #   keelctl ARGS...                  build/keelctl against this VM (hybrid vsock)
 #   tl NAME                          the console timeline figure (ms) of NAME
 #   console_line REGEX               line number of REGEX's first console match
@@ -70,7 +70,6 @@ docker() { DOCKER_HOST=unix://$TMP/docker.sock "$DOCKER" "$@"; }
 
 keelctl() { as_user "$KEELCTL" --hybrid "$state/vsock.sock" "$@"; }
 health_json() { as_user "$KEELCTL" --hybrid "$state/vsock.sock" --json health; }
-jget() { python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # import_busybox TAG [FILE...]: the test image. /bin/busybox of the host's
 # busybox-static (static, so it needs nothing else), a link per applet, and

@@ -215,7 +215,7 @@ check "ports: removing the container releases host UDP port 5353" wait_for 10 ud
 guest_offset_ms() {
 	local a b h
 	a=$(date +%s%N); h=$(health_json); b=$(date +%s%N)
-	echo $(( ( $(jget "$h" 'h["clock_unix_ns"]') - (a + b) / 2 ) / 1000000 )) $(( (b - a) / 1000000 ))
+	echo $(( ( $(jget "$h" 'd["clock_unix_ns"]') - (a + b) / 2 ) / 1000000 )) $(( (b - a) / 1000000 ))
 }
 run_vm qmp --state-dir "$state" stop >/dev/null
 sleep 30
@@ -241,7 +241,7 @@ check "time: after time-sync the guest clock is within 1 s of the host (${off_af
 poll_status() {
 	local t0 h; t0=$(date +%s%3N)
 	while :; do
-		h=$(health_json 2>/dev/null) && [ "$(jget "$h" 'h["status"]' 2>/dev/null)" = "$1" ] && break
+		h=$(health_json 2>/dev/null) && [ "$(jget "$h" 'd["status"]' 2>/dev/null)" = "$1" ] && break
 		[ $(( $(date +%s%3N) - t0 )) -lt $(( $2 * 1000 )) ] || return 1
 		sleep 0.1
 	done
@@ -249,12 +249,12 @@ poll_status() {
 	echo $(( $(date +%s%3N) - t0 ))
 }
 h=$(health_json)
-check "health: ok before the faults" test "$(jget "$h" 'h["status"]')" = ok
-free=$(jget "$h" 'h["var_lib_free_bytes"]')
+check "health: ok before the faults" test "$(jget "$h" 'd["status"]')" = ok
+free=$(jget "$h" 'd["var_lib_free_bytes"]')
 fill=$(( free - (300 << 20) ))
 check "health: fill /var/lib to 300 MiB free" run_priv -v /var/lib:/vl "$BB" fallocate -l "$fill" /vl/keel-fill
 if poll_status degraded 10 >/dev/null; then
-	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(h["reasons"])')
+	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(d["reasons"])')
 	check "health: degraded because /var/lib is low on space ($reasons)" \
 		bash -c '[[ "$1" == *"/var/lib is low on space"* ]]' _ "$reasons"
 else fail "health: not degraded with /var/lib full: $(health_json)"; fi
@@ -264,14 +264,14 @@ check "health: ok again once the space is freed" poll_status ok 10
 docker run -d --rm --privileged --userns=host --pid=host "$BB" sh -c 'sleep 1; kill -9 $(pidof dockerd)' >/dev/null
 t0=$(date +%s%3N)
 if poll_status degraded 20 >/dev/null; then
-	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(h["reasons"])')
+	reasons=$(jget "$(cat "$TMP/health-degraded")" '"; ".join(d["reasons"])')
 	check "health: degraded after kill -9 dockerd, naming dockerd ($reasons)" \
 		bash -c '[[ "$1" == *dockerd* ]]' _ "$reasons"
 	if poll_status ok 120 >/dev/null; then
 		back=$(( $(date +%s%3N) - t0 ))
 		record_metric dockerd_kill_to_health_ok_ms "$back"
 		pass "health: init restarted dockerd and health is ok again (${back} ms after the kill)"
-		r=$(jget "$(cat "$TMP/health-ok")" '[s["restarts"] for s in h["services"] if s["name"] == "dockerd"]')
+		r=$(jget "$(cat "$TMP/health-ok")" '[s["restarts"] for s in d["services"] if s["name"] == "dockerd"]')
 		check "health: dockerd's restart count is 1 ($r)" test "$r" = "[1]"
 	else fail "health: not ok within 120 s of the dockerd kill: $(health_json)"; fi
 else fail "health: never degraded after kill -9 dockerd: $(health_json)"; fi

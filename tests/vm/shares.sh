@@ -33,7 +33,7 @@ check "docker import of the busybox test image" import_busybox "$BB"
 
 h=$(health_json)
 # mount_of PATH: fstype (+"/ro") and role of Health's mounts at PATH
-mount_of() { jget "$h" '[m["fstype"] + ("/ro" if m.get("read_only") else "") + " " + m["role"] for m in h["mounts"] if m["path"] == "'"$1"'"]'; }
+mount_of() { jget "$h" '[m["fstype"] + ("/ro" if m.get("read_only") else "") + " " + m["role"] for m in d["mounts"] if m["path"] == "'"$1"'"]'; }
 check "health: $TEST_HOME is a virtiofs share at the same path" test "$(mount_of "$TEST_HOME")" = "['virtiofs share']"
 check "health: $RO is a read-only virtiofs share" test "$(mount_of "$RO")" = "['virtiofs/ro share']"
 shares_out=$(run_vm shares --state-dir "$state" 2>&1)

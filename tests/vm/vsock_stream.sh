@@ -2,7 +2,7 @@
 # keel-vsock end to end: one small guest (build/bzImage + the vsock test
 # initramfs) behind keel-vsock; echo both ways, 64 MiB each way with sha256,
 # 100 concurrent connections, abrupt closes on either side, and a refused
-# connection. The guest's servers are in tests/vm/guest/vsock-guest.c.
+# connection. The guest's servers are in tests/progs/vsock-guest.c.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-vm.sh"
 

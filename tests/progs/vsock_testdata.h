@@ -1,4 +1,4 @@
-/* testdata: what the vsock tests' two helpers (vsock-guest in the VM,
+/* tests/progs/vsock_testdata.h: what the vsock tests' two helpers (vsock-guest in the VM,
  * vsock-host on the host) share: a reproducible byte stream and SHA-256, so
  * a 64 MiB transfer is checked without storing it anywhere. libc only (it is
  * built with musl for the guest and glibc for the host). */

@@ -1,4 +1,4 @@
-/* tests/vm/progs/fs-bench.c: file-system figures inside the VM for the share
+/* tests/progs/fs-bench.c: file-system figures inside the VM for the share
  * benchmark (tests/bench/share_io.sh), static so the busybox test image can
  * carry it. Each prints one number, milliseconds on CLOCK_MONOTONIC.
  *

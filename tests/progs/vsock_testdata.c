@@ -1,4 +1,4 @@
-#include "testdata.h"
+#include "vsock_testdata.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

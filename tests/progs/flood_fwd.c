@@ -1,4 +1,4 @@
-/* tests/flood/flood_fwd.c: connection flood at keel-agent's forward port
+/* tests/progs/flood_fwd.c: connection flood at keel-agent's forward port
  * against a slow target. Run it in the agent's network namespace (the target
  * listens on 127.0.0.1 there); FWD is the agent's forward unix socket.
  *

@@ -1,4 +1,4 @@
-/* tests/ports/netconf_apply.c: drive netconf for the host tests.
+/* tests/progs/netconf_apply.c: drive netconf for the host tests.
  *   netconf-apply SPEC [RESOLV_PATH]
  * Parses SPEC ("ADDR/LEN,gw=GW,dns=DNS,dev=IF"), applies it, writes the
  * nameservers to RESOLV_PATH when given. Exit 0 on success; otherwise

@@ -1,11 +1,11 @@
-/* host/keelctl/fwd.h: `forward`, `forward-unix` and `publish --auto`. */
-#ifndef KEELCTL_FWD_H
-#define KEELCTL_FWD_H
+/* host/keelctl/forward.h: `forward` and `forward-unix`: host listeners
+ * whose connections each get their own forward stream to the agent; the
+ * options publish (publish.h) shares with them. */
+#ifndef KEELCTL_FORWARD_H
+#define KEELCTL_FORWARD_H
 #include "conn.h"
 #include "keel.pb-c.h"
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 struct fwd_opts {
@@ -39,23 +39,11 @@ int cmd_forward_unix_run(const struct fwd_opts *o, const struct unix_fwd *u);
  * an exit code. */
 int fwd_unix_serve(const struct fwd_opts *o, const struct unix_fwd *u, int stop_fd);
 
-/* Pieces `keelctl bind` shares with the forwards. */
-/* Relay bytes both ways (proto/relay.c) until both directions end or either
- * side fails; half-close is carried. Blocks; the fds stay open. */
-void fwd_relay(int a, int b);
-/* Run fn(arg) on a detached thread with a small stack; -errno. */
-int fwd_spawn(void *(*fn)(void *), void *arg);
-/* Block SIGINT, SIGTERM and SIGHUP (call before any thread exists) and
- * return a signalfd for them, or -errno. */
-int fwd_exit_signalfd(void);
-/* Datagrams on a stream: each a 2-byte big-endian length, then the bytes.
- * Buffers have 2 bytes of header room: the datagram is at buf + 2. */
-#define FWD_DGRAM_BUF 65537u
-#define FWD_UDP_IDLE_S 60             /* a UDP flow idle this long ends */
-int fwd_dgram_read(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t *n);
-int fwd_dgram_write(int stream, uint8_t buf[FWD_DGRAM_BUF], size_t n);
-
-/* Follow WatchPorts and publish guest TCP listeners and UDP sockets on
- * bind_addr. */
-int cmd_publish_run(const struct fwd_opts *o, const char *bind_addr);
+/* Pieces publish shares with forward. */
+/* A socket of type (SOCK_STREAM: listening) bound to addr:port with
+ * SO_REUSEADDR; 0 and the fd in *out, or -errno. */
+int fwd_bind_ip(const char *addr, unsigned port, int type, int *out);
+/* Accept one connection on lfd and relay it, on its own thread, to guest
+ * TCP addr:port. */
+void fwd_accept_tcp(const struct target *t, int lfd, const char *addr, unsigned port);
 #endif

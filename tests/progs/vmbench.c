@@ -1,4 +1,4 @@
-/* tests/flood/vmbench.c (build/tests/bin/keel-vmbench): round trips to a
+/* tests/progs/vmbench.c (build/tests/bin/keel-vmbench): round trips to a
  * VM through keel-vsock's hybrid unix socket ("CONNECT <port>\n" ->
  * "OK <n>\n"), for tests/bench/vm_image.sh.
  *
@@ -12,7 +12,7 @@
  * Both run one connection, 100 warm-up rounds, then N timed rounds of: write
  * the request frame, read the answer with the same two reads (header, body),
  * so the two figures differ only by what the guest does with the bytes. */
-#include "../progs/rtt.h"
+#include "rtt.h"
 #include "frame.h"
 #include "keel.pb-c.h"
 #include "secret.h"

@@ -1,4 +1,4 @@
-/* tests/ports/ports_dump.c: print what the port scanner sees, for the host
+/* tests/progs/ports_dump.c: print what the port scanner sees, for the host
  * tests and the scan benchmark. Not part of the product.
  *   ports-dump                 one scan, one tab-separated line per socket:
  *                              transport address port pid command inode uid v6only

@@ -1,4 +1,4 @@
-/* tests/vm/progs/udp-ask.c: a UDP client for the test image (busybox's nc
+/* tests/progs/udp-ask.c: a UDP client for the test image (busybox's nc
  * has no UDP). Resolves HOST with the libc resolver (so the container's
  * /etc/resolv.conf is used), sends MESSAGE, prints the first reply.
  *

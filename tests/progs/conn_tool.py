@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/host/conn_tool.py: TCP and unix client helpers of the agent's
+"""tests/progs/conn_tool.py: TCP and unix client helpers of the agent's
 budget and idle tests (tests/host/agent_budget.sh; not a test itself).
 
   hold SRC ADDR:PORT:N...   from source address SRC (or "-": any), open N

@@ -1,4 +1,4 @@
-/* tests/vm/progs/udp-echo.c: a UDP echo server for the mission tests' test
+/* tests/progs/udp-echo.c: a UDP echo server for the mission tests' test
  * image (static musl; busybox-static has no UDP server applet). Binds
  * 0.0.0.0:PORT and sends every datagram back to its sender, prefixed with
  * "echo:", so a reply cannot be mistaken for the request.

@@ -1,4 +1,4 @@
-/* tests/vm/progs/tcp-hold.c: a container that hoards TCP connections, for
+/* tests/progs/tcp-hold.c: a container that hoards TCP connections, for
  * the budget check of tests/vm/plumbing_bind.sh (static, for the test image).
  *
  *   tcp-hold SECS ADDR:PORT:N...

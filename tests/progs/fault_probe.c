@@ -1,4 +1,4 @@
-/* tests/faults/fault_probe.c: a static probe the fault tests run inside
+/* tests/progs/fault_probe.c: a static probe the fault tests run inside
  * containers of the keel VM (tests/vm/fault_*.sh). One binary, a subcommand
  * per question, one parseable line per answer:
  *

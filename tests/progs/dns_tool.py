@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/host/dns_tool.py: the DNS client and the fixture upstream of
+"""tests/progs/dns_tool.py: the DNS client and the fixture upstream of
 tests/host/agent_dns.sh and tests/bench/agent_dns.sh (not a test itself).
 
   upstream ADDR            a nameserver on ADDR:53 (UDP and TCP): example.test and

@@ -1,4 +1,4 @@
-# tests/faults/lib-fault.sh: shared by tests/vm/fault_*.sh. Source after
+# tests/vm/lib-fault.sh: shared by tests/vm/fault_*.sh. Source after
 # tests/lib.sh and tests/vm/lib-image.sh.
 # shellcheck shell=bash
 #

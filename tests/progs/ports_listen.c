@@ -1,4 +1,4 @@
-/* tests/ports/ports_listen.c: open sockets for the port-scanner tests.
+/* tests/progs/ports_listen.c: open sockets for the port-scanner tests.
  *   ports-listen KIND...       KIND: tcp4 tcp6 udp4 udp6 (bound to loopback,
  *                              port chosen by the kernel), tcp6any (on "::"),
  *                              udp4conn (a connected UDP socket, which the

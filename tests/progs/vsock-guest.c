@@ -17,7 +17,7 @@
  *                   refused PORT            expect the connect to fail
  *                   rtt PORT N              N one-byte round trips: "OK <us avg>"
  * Every connection is served by its own child process. */
-#include "testdata.h"
+#include "vsock_testdata.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>

@@ -13,7 +13,7 @@
  *   serve-echo PATH | serve-sink PATH | serve-source PATH BYTES SEED
  *                                   unix servers for guest->host connections
  *   sha                             SHA-256 of stdin (self-check) */
-#include "testdata.h"
+#include "vsock_testdata.h"
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
@@ -253,6 +253,6 @@ int main(int argc, char **argv)
 		printf("%s\n", hex);
 		return 0;
 	}
-	fprintf(stderr, "usage: see the comment at the top of tests/vm/host/vsock-host.c\n");
+	fprintf(stderr, "usage: see the comment at the top of tests/progs/vsock-host.c\n");
 	return 2;
 }
