@@ -70,3 +70,11 @@ $(GUEST_SINGLE:%=$(B)/tests/bin/%): $(B)/tests/bin/%: tests/progs/%.c | deps
 
 all: $(GUEST_PROGS:%=$(B)/tests/bin/%)
 test test-vm bench: $(GUEST_PROGS:%=$(B)/tests/bin/%)
+
+# LD_PRELOAD library of tests/host/keel_host_time.sh: a host suspend as
+# CLOCK_BOOTTIME running ahead of CLOCK_MONOTONIC.
+$(B)/tests/lib/fake_suspend.so: tests/progs/fake_suspend.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC $< -o $@ -ldl
+
+all: $(B)/tests/lib/fake_suspend.so
