@@ -159,7 +159,10 @@ check "log-driver changed without log-opts: the image's log-opts dropped, with a
 # dockerd looks docker-proxy up in PATH (userland-proxy is on): a stand-in.
 as_user mkdir -p "$W/bin" && printf '#!/bin/sh\nexit 0\n' | as_user tee "$W/bin/docker-proxy" >/dev/null &&
 	chmod 755 "$W/bin/docker-proxy"
-FLAGS=(--containerd=/run/containerd/containerd.sock --userns-remap=default --shutdown-timeout=30)
+# init's flags, but the remap user is the test user: this host has no
+# dockremap user (the image has), and --userns-remap=default would have
+# dockerd try to create it, which only root may
+FLAGS=(--containerd=/run/containerd/containerd.sock --userns-remap="$TEST_USER" --shutdown-timeout=30)
 echo '{"default-shm-size": "lots", "builder": {"gc": {"enabled": "yes"}}, "debug": true}' | put validate
 RC=0
 as_user env PATH="$W/bin:$PATH" "$ES" --defaults "$DEFAULTS" --settings "$W/validate.json" \
