@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <string.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t len)
@@ -149,4 +151,22 @@ int fd_write_file_atomic(const char *path, const void *buf, size_t len, mode_t m
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+unsigned fd_take_rights(struct msghdr *msg, int *fds, unsigned n, unsigned max)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n < max)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
 }

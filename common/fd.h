@@ -22,6 +22,10 @@ void fd_close(int *fd);
 /* Read a whole file into buf (cap bytes, at least 1): *len is what was read.
  * -EFBIG when the file has cap bytes or more (room for a NUL is kept). */
 int fd_read_file(const char *path, void *buf, size_t cap, size_t *len);
+/* The fds an SCM_RIGHTS message (recvmsg) carried: appended to fds[n..max),
+ * any beyond max closed, so a peer cannot leak fds into us. The new count. */
+struct msghdr;
+unsigned fd_take_rights(struct msghdr *msg, int *fds, unsigned n, unsigned max);
 /* Write a whole file atomically: write to path.tmp, fsync-free rename. */
 int fd_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 #endif

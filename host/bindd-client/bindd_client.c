@@ -1,6 +1,7 @@
 /* bindd_client.c: the client half of the keel-bindd protocol
  * (bindd_proto.h). One connection per request. */
 #include "bindd_client.h"
+#include "fd.h"
 #include "sockaddr.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -63,25 +64,6 @@ static int connect_daemon(const char *path, int *fd_out)
 	return 0;
 }
 
-/* Keep the first fd of an SCM_RIGHTS message in *fd (if none yet); close
- * every other one, so a confused daemon cannot leak fds into us. */
-static void take_fds(struct msghdr *msg, int *fd)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = f;
-			else
-				close(f);
-		}
-	}
-}
-
 /* Read the reply line (NUL-terminated, newline kept) and any fd sent with
  * it into *fd (-1 if none). */
 static int read_reply(int sock, char *line, size_t size, int *fd)
@@ -102,7 +84,8 @@ static int read_reply(int sock, char *line, size_t size, int *fd)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		take_fds(&msg, fd);
+		/* the first fd sent is kept; any other is closed */
+		fd_take_rights(&msg, fd, *fd >= 0, 1);
 		if (msg.msg_flags & MSG_CTRUNC)
 			return -EPROTO;
 		if (n == 0)

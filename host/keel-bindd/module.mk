@@ -15,7 +15,7 @@ BINDD_CLIENT_SRC := host/bindd-client/bindd_client.c
 # bindd-probe: asks through host/bindd-client, then serves on the socket it
 # got (echo), or sends raw bytes and reports the reply (malformed requests).
 $(B)/tests/bin/bindd-probe: tests/progs/bindd_probe.c $(B)/obj/host/bindd-client/bindd_client.o \
-		$(B)/obj/common/sockaddr.o | deps
+		$(B)/obj/common/sockaddr.o $(B)/obj/common/fd.o | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ihost/bindd-client $^ -o $@
 

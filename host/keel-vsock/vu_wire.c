@@ -21,23 +21,6 @@ void vu_close_fds(int *fds, unsigned nfds)
 		}
 }
 
-static void take_fds(struct msghdr *mh, int *fds, unsigned *nfds)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (unsigned i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < VU_MAX_FDS)
-				fds[(*nfds)++] = fd;
-			else
-				close(fd);
-		}
-	}
-}
-
 int vu_recv(int sock, struct vu_hdr *h, void *payload, size_t max, int *fds, unsigned *nfds)
 {
 	char cbuf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
@@ -53,7 +36,7 @@ int vu_recv(int sock, struct vu_hdr *h, void *payload, size_t max, int *fds, uns
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	take_fds(&mh, fds, nfds);
+	*nfds = fd_take_rights(&mh, fds, 0, VU_MAX_FDS);
 	if (n == 0)
 		r = -EPIPE;
 	else if ((size_t)n < sizeof(*h) || (mh.msg_flags & MSG_CTRUNC) ||

@@ -127,26 +127,36 @@ static void set_up_device(struct fixture *f, int b, bool slots)
 	CHECK(flags == VU_VERSION);
 }
 
-TEST(relay_passes_messages_and_replies)
+/* QEMU connects (the relay dials the backend: accepted here) and asks for
+ * the features; the backend's answer reaches QEMU. The backend's fd. */
+static int connect_and_ask_features(struct fixture *f)
 {
-	struct fixture f;
 	uint8_t p[VU_RELAY_PAYLOAD_MAX];
 	uint64_t feat = 0x1234;
 	uint32_t flags;
 	unsigned nfds;
 	int b;
 
-	setup(&f);
-	CHECK(vu_relay_ready(&f.r, f.r.lfd));        /* QEMU accepted, backend dialled */
-	CHECK((b = accept(f.back_l, NULL, NULL)) >= 0);
-	put(f.qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
-	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK(vu_relay_ready(&f->r, f->r.lfd));
+	CHECK((b = accept(f->back_l, NULL, NULL)) >= 0);
+	put(f->qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	CHECK(vu_relay_ready(&f->r, f->r.front));
 	CHECK_EQ_INT(take(b, &flags, p, &nfds), VU_GET_FEATURES);
 	put(b, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
-	CHECK(vu_relay_ready(&f.r, f.r.back));
-	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
+	CHECK(vu_relay_ready(&f->r, f->r.back));
+	CHECK_EQ_INT(take(f->qemu, &flags, p, &nfds), VU_GET_FEATURES);
 	CHECK(flags & VU_FLAG_REPLY);
 	CHECK(memcmp(p, &feat, 8) == 0);
+	return b;
+}
+
+TEST(relay_passes_messages_and_replies)
+{
+	struct fixture f;
+	int b;
+
+	setup(&f);
+	b = connect_and_ask_features(&f);
 	set_up_device(&f, b, false);
 	CHECK(!vu_relay_ready(&f.r, 12345));          /* not its fd */
 	close(b);
@@ -189,15 +199,8 @@ static void replay_case(bool slots)
 	setup(&f);
 	f.r.prime = test_prime;
 	prime_calls = 0;
-	CHECK(vu_relay_ready(&f.r, f.r.lfd));
+	b1 = connect_and_ask_features(&f);
 	CHECK_EQ_INT(prime_calls, 0);                 /* a first session is the guest's own */
-	CHECK((b1 = accept(f.back_l, NULL, NULL)) >= 0);
-	put(f.qemu, VU_GET_FEATURES, 0, NULL, 0, NULL, 0);
-	CHECK(vu_relay_ready(&f.r, f.r.front));
-	CHECK_EQ_INT(take(b1, &flags, p, &nfds), VU_GET_FEATURES);
-	put(b1, VU_GET_FEATURES, VU_FLAG_REPLY, &feat, 8, NULL, 0);
-	CHECK(vu_relay_ready(&f.r, f.r.back));
-	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_FEATURES);
 	set_up_device(&f, b1, slots);
 
 	/* the backend dies; QEMU asks something meanwhile */
