@@ -54,7 +54,7 @@ struct daemon {
 	struct vm vm;
 	struct console con;
 	struct rotlog log;           /* our own stderr, STATE/keel-host.log */
-	struct vu_relay relays[PLAN_HELPERS_MAX];   /* --relay: QEMU's vhost-user sockets */
+	struct vu_relay *relays;     /* --relay: QEMU's vhost-user sockets, n_relays of them */
 	size_t n_relays;
 	char path[7][4096];
 	int ep, sfd;
@@ -251,6 +251,8 @@ static void loop(struct daemon *d)
 /* QEMU's side of each relayed helper, before QEMU starts. */
 static int open_relays(struct daemon *d)
 {
+	if (!(d->relays = calloc(d->plan.n_helpers ? d->plan.n_helpers : 1, sizeof(*d->relays))))
+		return -ENOMEM;
 	for (size_t i = 0; i < d->plan.n_helpers; i++) {
 		const struct plan_helper *h = &d->plan.helpers[i];
 		int e;

@@ -28,7 +28,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VU_RELAY_PAYLOAD_MAX 4096
+/* QEMU's largest vhost-user payload is a few hundred bytes (a memory table
+ * of 8 regions, a 256-byte config space, a crypto session's keys) */
+#define VU_RELAY_PAYLOAD_MAX 1024
 #define VU_RELAY_RINGS 8
 #define VU_RELAY_PENDING 32
 
