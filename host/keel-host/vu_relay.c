@@ -159,17 +159,23 @@ static bool journal_note(struct vu_relay *r, struct vu_stored *m)
 	return true;
 }
 
-/* The guest's used index of ring q, from guest memory: the region that
- * holds the ring's used address (QEMU's virtual address). */
-static int used_index(const struct vu_relay *r, int q, uint16_t *idx)
+/* The used ring address QEMU gave ring q (0: none). */
+static uint64_t ring_used_uva(const struct vu_relay *r, int q)
 {
 	const struct vu_stored *ad = &r->ring[q][RING_ADDR];
 	uint64_t used;
 
 	if (!ad->used || ad->h.size < 24)
-		return -ENOENT;
+		return 0;
 	memcpy(&used, ad->p + 16, sizeof(used));   /* index, flags, desc, used */
-	for (unsigned i = 0; i < r->n_mem; i++) {
+	return used;
+}
+
+/* A ring's used index, from guest memory: the region that holds the used
+ * address (QEMU's virtual address). */
+static int used_index_at(const struct vu_relay *r, uint64_t used, uint16_t *idx)
+{
+	for (unsigned i = 0; i < r->n_mem && used; i++) {
 		const struct vu_region *g = &r->mem[i];
 		if (used < g->uva || used - g->uva + 4 > g->size)
 			continue;
@@ -247,7 +253,8 @@ static int replay(struct vu_relay *r)
 			uint16_t used;
 			if (!m.used)
 				continue;
-			if (i == RING_BASE && r->ring[q][RING_KICK].used && used_index(r, q, &used) == 0) {
+			if (i == RING_BASE && r->ring[q][RING_KICK].used &&
+			    used_index_at(r, ring_used_uva(r, q), &used) == 0) {
 				uint32_t base = used;
 				memcpy(m.p + 4, &base, sizeof(base));   /* index, num */
 			}
@@ -284,6 +291,59 @@ static void relay_io_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+static bool reply_ack_on(const struct vu_relay *r)
+{
+	const struct vu_stored *pf = &r->dev[3];   /* SET_PROTOCOL_FEATURES */
+	uint64_t f = 0;
+
+	if (pf->used && pf->h.size >= sizeof(f))
+		memcpy(&f, pf->p, sizeof(f));
+	return f & (1ull << 3);                    /* VHOST_USER_PROTOCOL_F_REPLY_ACK */
+}
+
+static bool expects_reply(const struct vu_relay *r, const struct vu_hdr *h)
+{
+	return vu_has_reply(h->request) || ((h->flags & VU_FLAG_NEED_REPLY) && reply_ack_on(r));
+}
+
+static void answer_front(struct vu_relay *r, uint32_t req, const void *p, uint32_t size)
+{
+	struct vu_hdr h = { req, VU_VERSION | VU_FLAG_REPLY, size };
+
+	if (r->front >= 0 && vu_send(r->front, &h, p, NULL, 0) < 0)
+		log_warn("%s: cannot answer QEMU", r->name);
+}
+
+/* No backend to answer what QEMU waits for: an ack or a stopped ring's base
+ * from the relay, a question again to the next backend. */
+static void settle_owed(struct vu_relay *r, bool sent)
+{
+	struct vu_stored *m = &r->owed.m;
+
+	if (!r->owed.due)
+		return;
+	if (m->h.request == VU_GET_VRING_BASE) {
+		uint32_t st[2] = { 0, 0 };
+		uint16_t used = 0;
+		memcpy(st, m->p, sizeof(st[0]));
+		if (used_index_at(r, r->owed.used_uva, &used) == 0)
+			st[1] = used;
+		answer_front(r, m->h.request, st, sizeof(st));
+	} else if (r->owed.kept) {
+		uint64_t ok = 0;
+		answer_front(r, m->h.request, &ok, sizeof(ok));
+	} else if (sent && r->n_pending < VU_RELAY_PENDING) {
+		/* asked of the dead backend: first in line for the next one */
+		memmove(&r->pending[1], &r->pending[0], r->n_pending * sizeof(r->pending[0]));
+		r->pending[0] = *m;
+		r->n_pending++;
+		return;
+	} else {
+		return;   /* already waiting in pending */
+	}
+	r->owed.due = false;
+}
+
 static void backend_lost(struct vu_relay *r, const char *why)
 {
 	if (r->back < 0)
@@ -293,6 +353,7 @@ static void backend_lost(struct vu_relay *r, const char *why)
 	drop(r, &r->back);
 	r->swallow = 0;
 	r->retry_ms = mono_ms() + RETRY_MS;
+	settle_owed(r, true);
 }
 
 /* The backend is there (again): the journal, then what waited. */
@@ -329,6 +390,7 @@ static void front_lost(struct vu_relay *r)
 	pending_clear(r);
 	r->swallow = 0;
 	r->retry_ms = 0;
+	r->owed.due = false;
 }
 
 static void on_front(struct vu_relay *r)
@@ -341,11 +403,21 @@ static void on_front(struct vu_relay *r)
 		front_lost(r);
 		return;
 	}
+	if (expects_reply(r, &m.h)) {
+		int q = m.h.request == VU_GET_VRING_BASE ? ring_of(&m) : -1;
+		r->owed.due = true;
+		r->owed.used_uva = q >= 0 ? ring_used_uva(r, q) : 0;   /* before the note drops it */
+		r->owed.m = m;
+		r->owed.m.nfds = 0;
+	}
 	kept = journal_note(r, &m);
+	r->owed.kept = r->owed.due && kept;
 	if (r->back >= 0 && (e = send_back(r, &m, false)) < 0)
 		backend_lost(r, strerror(-e));
-	if (r->back >= 0 || kept) {
-		/* sent, or the replay will send its latest state */
+	if (r->back < 0 && (kept || m.h.request == VU_GET_VRING_BASE))
+		settle_owed(r, false);
+	if (r->back >= 0 || kept || m.h.request == VU_GET_VRING_BASE) {
+		/* sent, or the replay will send its latest state, or answered */
 		if (!kept)
 			vu_close_fds(m.fds, m.nfds);
 		return;
@@ -370,11 +442,14 @@ static void on_back(struct vu_relay *r)
 		return;
 	}
 	if (r->swallow) {
-		r->swallow--;
-	} else if (r->front >= 0 && (e = vu_send(r->front, &m.h, m.p, m.fds, m.nfds)) < 0) {
-		vu_close_fds(m.fds, m.nfds);
-		front_lost(r);
-		return;
+		r->swallow--;             /* a replayed message's */
+	} else {
+		r->owed.due = false;
+		if (r->front >= 0 && (e = vu_send(r->front, &m.h, m.p, m.fds, m.nfds)) < 0) {
+			vu_close_fds(m.fds, m.nfds);
+			front_lost(r);
+			return;
+		}
 	}
 	vu_close_fds(m.fds, m.nfds);
 }

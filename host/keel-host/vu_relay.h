@@ -16,8 +16,11 @@
  *    ring but never returned is taken again (the backend completes in order);
  *  - while no backend is there, what QEMU sends to set the device up goes
  *    into the journal; anything else (a GET) waits and goes after the
- *    replay. A reply the dead backend owed QEMU is lost (QEMU sends nothing
- *    on a running device but at a guest reset, a VM stop or cont).
+ *    replay. An answer QEMU waits for when the backend dies (a GET, or an
+ *    ack it asked for) comes from the next backend after the replay, or
+ *    from the relay itself: the ack of a set-up message the replay applies,
+ *    a stopped ring's base (its used index). QEMU asks such things only at
+ *    a guest reset, a VM stop or cont.
  * Only the control messages pass here; the rings stay in shared memory
  * between the guest and the backend. The backend must accept a session that
  * starts again (keel-vsock does); whatever state it kept about the guest is
@@ -64,6 +67,14 @@ struct vu_relay {
 	struct vu_stored ring[VU_RELAY_RINGS][7];
 	struct vu_stored pending[VU_RELAY_PENDING];
 	unsigned n_pending;
+	/* The answer QEMU waits for (it asks one thing at a time). When the
+	 * backend dies owing it, the relay answers an ack or a ring base itself
+	 * and sends a question again to the next backend. */
+	struct {
+		bool due, kept;          /* kept: a set-up message in the journal */
+		uint64_t used_uva;       /* GET_VRING_BASE: the ring's used address */
+		struct vu_stored m;      /* the question (no fds) */
+	} owed;
 };
 
 /* Listen on front_path (0600) for QEMU; 0 or -errno. */

@@ -260,8 +260,75 @@ static void replay_case(bool slots)
 	rmdir(f.dir);
 }
 
+/* The backend dies owing QEMU answers: a GET goes to the next backend, a
+ * stopped ring's base and an ack the relay gives itself. */
+TEST(relay_settles_what_a_dead_backend_owed)
+{
+	struct fixture f;
+	uint8_t p[VU_RELAY_PAYLOAD_MAX];
+	uint32_t flags, cfg[3] = { 0, 8, 0 }, st[2], num[2] = { 0, 256 };
+	uint64_t pf = 1ull << 3, ack;   /* REPLY_ACK */
+	unsigned nfds;
+	int b1, b2;
+
+	setup(&f);
+	b1 = connect_and_ask_features(&f);
+	put(f.qemu, VU_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(b1, &flags, p, &nfds), VU_SET_PROTOCOL_FEATURES);
+	set_up_device(&f, b1, false);
+
+	/* asked, then the backend dies without answering */
+	put(f.qemu, VU_GET_CONFIG, 0, cfg, 12, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(b1, &flags, p, &nfds), VU_GET_CONFIG);
+	close(b1);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(f.r.n_pending, 1);              /* for the next backend */
+
+	/* meanwhile the device is stopped, and an acked set-up message comes */
+	put_state(f.qemu, VU_GET_VRING_BASE, 0, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_VRING_BASE);
+	memcpy(st, p, sizeof(st));
+	CHECK_EQ_INT(st[1], 5);                      /* the guest's used index */
+	put(f.qemu, VU_SET_VRING_NUM, VU_FLAG_NEED_REPLY, num, sizeof(num), NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.front));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_SET_VRING_NUM);
+	memcpy(&ack, p, sizeof(ack));
+	CHECK_EQ_INT(ack, 0);
+	CHECK_EQ_INT(f.r.n_pending, 1);
+
+	/* the next backend answers the GET after the replay */
+	close(f.back_l);
+	f.back_l = listen_at(f.back);
+	usleep((RETRY_MS + 20) * 1000);
+	vu_relay_timeout(&f.r);
+	CHECK((b2 = accept(f.back_l, NULL, NULL)) >= 0);
+	uint32_t req;
+	unsigned replies = 0;
+	while ((req = take(b2, &flags, p, &nfds)) != VU_GET_CONFIG)
+		replies += vu_has_reply(req);            /* the replay's GET_FEATURES */
+	for (unsigned i = 0; i < replies; i++) {
+		put(b2, VU_GET_FEATURES, VU_FLAG_REPLY, &pf, 8, NULL, 0);
+		CHECK(vu_relay_ready(&f.r, f.r.back));
+	}
+	put(b2, VU_GET_CONFIG, VU_FLAG_REPLY, cfg, 12, NULL, 0);
+	CHECK(vu_relay_ready(&f.r, f.r.back));
+	CHECK_EQ_INT(take(f.qemu, &flags, p, &nfds), VU_GET_CONFIG);
+	CHECK(!f.r.owed.due);
+
+	close(b2);
+	close(f.qemu);
+	vu_relay_close(&f.r);
+	close(f.back_l);
+	close(f.memfd);
+	close(f.ep);
+	rmdir(f.dir);
+}
+
 TEST(relay_replays_to_a_new_backend) { replay_case(false); }
 TEST(relay_replays_memory_slots_as_one_table) { replay_case(true); }
 
 RUN_TESTS(RUN(relay_passes_messages_and_replies); RUN(relay_replays_to_a_new_backend);
-	  RUN(relay_replays_memory_slots_as_one_table))
+	  RUN(relay_replays_memory_slots_as_one_table); RUN(relay_settles_what_a_dead_backend_owed))
