@@ -11,6 +11,7 @@
  *
  * A bind lives as long as the control connection that made it. */
 #include "bind.h"
+#include "dgram.h"
 #include "agent.h"
 #include "forward.h"
 #include "frame.h"
@@ -251,7 +252,7 @@ static int flow_socket(const struct bind *b, const struct sockaddr_storage *peer
 
 static void accept_udp(struct agent *a, struct bind *b)
 {
-	static uint8_t buf[65535];
+	static uint8_t buf[DGRAM_MAX];
 
 	for (int i = 0; i < ACCEPT_ROUNDS; i++) {
 		struct sockaddr_storage peer;

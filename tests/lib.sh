@@ -23,6 +23,8 @@ wait_for() {
 # stdin) or @FILE; EXPR is Python over the parsed value d (ARG... in args),
 # printed; --test prints nothing and succeeds when EXPR is true.
 jget() { python3 "$TOP/tests/progs/jget.py" "$@"; }
+# free_port: a TCP port on 127.0.0.1 that nobody listens on just now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # A private scratch directory, removed when the test exits.
 TMP=$(mktemp -d /tmp/keel-test.XXXXXX)
 cleanup_hooks=()

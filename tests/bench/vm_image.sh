@@ -26,7 +26,6 @@ export KEEL_FORCE_USER_VSOCK=1   # keel-vsock even where /dev/vhost-vsock works:
 VH=$B/tests/bin/vsock-host VG=$B/tests/bin/vsock-guest VB=$B/tests/bin/keel-vmbench
 img_require "$VH" "$VG" "$VB"
 BYTES=$((64 << 20)) RUNS=${VM_BENCH_RUNS:-3} RTTS=${VM_BENCH_RTTS:-2000}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "" }'; }
 HF=$(free_port) KF=$(free_port) KE=$(free_port)

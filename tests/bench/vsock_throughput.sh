@@ -8,7 +8,6 @@
 
 VH=$B/tests/bin/vsock-host
 BYTES=$((64 << 20)) RUNS=${VSOCK_BENCH_RUNS:-3} RTTS=${VSOCK_BENCH_RTTS:-2000}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P1=$(free_port) P2=$(free_port) P3=$(free_port)
 VM_KERNEL=$B/bzImage VM_INITRD=$B/vm/vsock-initrd.gz VM_VSOCK=1
 VM_HOSTFWD="tcp:127.0.0.1:$P1-:5001 tcp:127.0.0.1:$P2-:5002 tcp:127.0.0.1:$P3-:5003"

@@ -14,7 +14,6 @@ HOSTADDR=192.168.65.254
 in_guest ip addr add "$HOSTADDR/32" dev lo 2>/dev/null
 wait_for 5 sh -c "nsenter --net=/proc/$AGENT_PID/ns/net ip -o addr show dev lo | grep -q '$HOSTADDR/32'"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Host-side servers (host network namespace).
 cat > "$TMP/tcp_echo.py" <<'EOF'

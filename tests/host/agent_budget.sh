@@ -17,7 +17,6 @@ GPORT=15432
 GUPORT=15353
 [ "$(id -u)" = 0 ] || { fail "agent_budget: needs root (namespaces)"; exit 0; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Host side: a TCP and a UDP echo on the host's loopback, for the binds.
 PORT=$(free_port)

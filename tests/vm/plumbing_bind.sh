@@ -17,7 +17,6 @@ BB=keel-test/busybox-bind:1
 HOST_ADDR=192.168.65.254
 
 # --- services on the host's loopback only -------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$TMP/www" && echo "host says $nonce" > "$TMP/www/index.html"
 http_port=$(free_port)
