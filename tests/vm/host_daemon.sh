@@ -163,7 +163,7 @@ share_reads() { [ "$(timeout 10 env DOCKER_HOST="unix://$sock" "$DOCKER" run --r
 # a container that holds the share across the restart; its reads are timed
 check "a container with the share mounted runs" docker run -d --name sharer -v "$TMP/share:$TMP/share" "$BB" sleep 3600
 sharer_reads() { [ "$(timeout 10 env DOCKER_HOST="unix://$sock" "$DOCKER" exec sharer cat "$TMP/share/file" 2>&1)" = share-data ]; }
-check "... and reads it" sharer_reads
+check "... and reads it (once its process runs)" wait_for 10 sharer_reads
 t0=$(date +%s%3N)
 kill -9 "$fs"
 check "kill -9 of the file server ($fs): keel-host restarts it" \
