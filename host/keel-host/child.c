@@ -74,3 +74,45 @@ close_log:
 	close(logfd);
 	return e;
 }
+
+int child_run(char *const *argv, char *out, size_t cap, int *status)
+{
+	int p[2], null, e = 0;
+	size_t len = 0;
+	ssize_t n;
+	pid_t c;
+	char sink[512];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	if ((c = fork()) == 0) {
+		null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (c < 0) {
+		e = -errno;
+		close(p[0]);
+		return e;
+	}
+	/* all of it is read, what does not fit is dropped */
+	while ((n = read(p[0], len + 1 < cap ? out + len : sink,
+			 len + 1 < cap ? cap - len - 1 : sizeof(sink))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	if (cap)
+		out[len] = 0;
+	close(p[0]);
+	while (waitpid(c, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}

@@ -5,6 +5,7 @@
  * log. An exec failure comes back through a CLOEXEC pipe. */
 #ifndef KEEL_HOST_CHILD_H
 #define KEEL_HOST_CHILD_H
+#include <stddef.h>
 #include <sys/types.h>
 
 struct child_spec {
@@ -16,4 +17,10 @@ struct child_spec {
 
 /* Fork and exec; *pid on success. -errno (the exec's errno too). */
 int child_spawn(const struct child_spec *s, pid_t *pid);
+
+/* Run a short program to its end (a check, a probe) with stdin /dev/null:
+ * its stdout and stderr into out (cap bytes with the NUL; the rest is
+ * dropped), its wait status into *status. 0, or -errno when it could not
+ * be forked (an exec failure is exit status 127). */
+int child_run(char *const *argv, char *out, size_t cap, int *status);
 #endif
