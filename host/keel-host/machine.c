@@ -2,6 +2,7 @@
  * (machine.h). */
 #include "machine.h"
 #include "child.h"
+#include "decimal.h"
 #include "engine_files.h"
 #include "fd.h"
 #include "mountpoint.h"
@@ -110,6 +111,33 @@ static int state_dir(struct machine *m, char *err, size_t n)
 			    dir, (unsigned)(st.st_mode & 07777));
 	if (!realpath(dir, real) || !(m->state = strdup(real)))
 		return fail(err, n, "state dir %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* A keel-host of this state dir that still runs: its pid, else 0. Ours
+ * only when it carries KEEL_HELPER_OF=STATE (a pid file may be stale and
+ * its pid reused). */
+static pid_t running_daemon(const struct machine *m)
+{
+	char path[PATH_MAX], buf[32], env[65536], want[PATH_MAX + 16];
+	unsigned long long pid;
+	size_t len;
+
+	if (!machine_path(m, "keel-host.pid", path, sizeof(path)) ||
+	    fd_read_file(path, buf, sizeof(buf), &len) < 0)
+		return 0;
+	buf[len] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!parse_decimal(buf, INT_MAX, &pid) || pid < 2)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%llu/environ", pid);
+	if (fd_read_file(path, env, sizeof(env) - 1, &len) < 0 && len == 0)
+		return 0;
+	env[len] = 0;   /* a long environment is cut, not overrun */
+	snprintf(want, sizeof(want), "KEEL_HELPER_OF=%s", m->state);
+	for (size_t at = 0; at < len; at += strlen(env + at) + 1)
+		if (strcmp(env + at, want) == 0)
+			return (pid_t)pid;
 	return 0;
 }
 
@@ -398,6 +426,9 @@ int machine_prepare(struct machine *m, const struct vm_config *c, char *err, siz
 	argv_add(&m->plan, "keel-host");
 	if (state_dir(m, err, n) < 0)
 		return -1;
+	pid_t running = running_daemon(m);
+	if (running)
+		return fail(err, n, "a VM runs in %s already (keel-host pid %d): stop it first", m->state, (int)running);
 	fresh_state(m);
 	if (access(c->kernel, R_OK) < 0)
 		return fail(err, n, "no kernel at %s (make kernel)", c->kernel);

@@ -13,8 +13,9 @@
 #   - the per-boot secret is 32 bytes, mode 0600, and keelctl-args names it
 #   - keel-host is in the background when start returns, with the helpers
 #     running as the user, and run-vm stop leaves nothing of the VM running
-#   - a share at or below a system tree, nested shares, and a share that is
-#     not a directory are refused before anything starts
+#   - a share at or below a system tree, nested shares, a share that is not
+#     a directory, a bad value and an unknown option are refused before
+#     anything starts; so is a second start while the VM runs
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib-user.sh"
@@ -128,3 +129,12 @@ as_user mkdir -p "$TMP/a,b"
 refused "a share with a comma in its path" "only letters, digits" --share "$TMP/a,b"
 refused "--cpus 0" "--cpus: key 'cpus': '0' is not a number of CPUs" --cpus 0
 refused "an unknown option" "unknown option --cpu" --cpu 2
+
+# a second start while the first runs: refused, the running VM untouched
+start --no-data --no-share
+kh=$(cat "$st/keel-host.pid" 2>/dev/null)
+start --no-data --no-share; rc=$?
+check "a second keel-host start on a running state dir is refused ($(tail -n 1 "$TMP/start.out"))" \
+	bash -c '[ "$1" = 1 ] && grep -q "a VM runs in .* already (keel-host pid $2)" "$3" && kill -0 "$2"' _ "$rc" "${kh:-0}" "$TMP/start.out"
+as_user "$RV" stop --state-dir "$st" >/dev/null 2>&1
+check "... and stop still stops the first" bash -c '! kill -0 "$1" 2>/dev/null' _ "${kh:-0}"
