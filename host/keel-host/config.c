@@ -1,11 +1,11 @@
 /* host/keel-host/config.c: the config file and the start options
  * (config.h). */
 #include "config.h"
+#include "errmsg.h"
 #include "decimal.h"
 #include "plan.h"
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +46,6 @@ static char *expand_home(const char *v)
 {
 	const char *home = getenv("HOME");
 	return v[0] == '~' && (v[1] == '/' || !v[1]) && home ? joined(home, v + 1) : xstrdup(v);
-}
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static bool list_add(struct config_list *l, const char *v)
@@ -158,27 +148,27 @@ static int set_key(struct vm_config *c, const char *key, const char *v, const ch
 
 	if (strcmp(key, "cpus") == 0) {
 		if (!number_in(v, 1, 64, &c->cpus))
-			return fail(err, n, "%skey 'cpus': '%s' is not a number of CPUs (1-64)", where, v);
+			return errmsg(err, n, "%skey 'cpus': '%s' is not a number of CPUs (1-64)", where, v);
 	} else if (strcmp(key, "memory") == 0) {
 		if (!number_in(v, 256, 1u << 22, &c->memory_mib))
-			return fail(err, n, "%skey 'memory': '%s' is not a size in MiB (at least 256)", where, v);
+			return errmsg(err, n, "%skey 'memory': '%s' is not a size in MiB (at least 256)", where, v);
 	} else if (strcmp(key, "accel") == 0) {
 		if (strcmp(v, "kvm") && strcmp(v, "tcg") && strcmp(v, "auto"))
-			return fail(err, n, "%skey 'accel': '%s' is not kvm, tcg or auto", where, v);
+			return errmsg(err, n, "%skey 'accel': '%s' is not kvm, tcg or auto", where, v);
 		free(c->accel);
 		c->accel = strcmp(v, "auto") ? xstrdup(v) : NULL;
 	} else if (strcmp(key, "data-size") == 0) {
 		if (!size_ok(v))
-			return fail(err, n, "%skey 'data-size': '%s' is not a size (e.g. 20G)", where, v);
+			return errmsg(err, n, "%skey 'data-size': '%s' is not a size (e.g. 20G)", where, v);
 		free(c->data_size);
 		c->data_size = xstrdup(v);
 	} else if (strcmp(key, "publish") == 0 || strcmp(key, "docker-sock") == 0) {
 		if ((b = boolean(v)) < 0)
-			return fail(err, n, "%skey '%s': '%s' is not on or off", where, key, v);
+			return errmsg(err, n, "%skey '%s': '%s' is not on or off", where, key, v);
 		*(key[0] == 'p' ? &c->publish : &c->docker_sock) = b;
 	} else if (strcmp(key, "time-sync-interval") == 0) {
 		if (!number_in(v, 1, 86400, &c->sync_interval_s))
-			return fail(err, n, "%skey 'time-sync-interval': '%s' is not seconds (1-86400)", where, v);
+			return errmsg(err, n, "%skey 'time-sync-interval': '%s' is not seconds (1-86400)", where, v);
 	} else {
 		return 1;
 	}
@@ -205,16 +195,16 @@ static int set_file_key(struct vm_config *c, const char *key, const char *v, con
 		bool dir = is_dir(x);
 		free(x);
 		if (!dir)
-			return fail(err, n, "%skey 'share': %.*s is not a directory", where,
+			return errmsg(err, n, "%skey 'share': %.*s is not a directory", where,
 				    (int)strcspn(v, ":"), v);
 		x = expand_home(v);
 		bool added = list_add(&c->shares, x);
 		free(x);
 		if (!added)
-			return fail(err, n, "%skey 'share': more than %d shares", where, CONFIG_LIST_MAX);
+			return errmsg(err, n, "%skey 'share': more than %d shares", where, CONFIG_LIST_MAX);
 	} else if (strcmp(key, "bind") == 0) {
 		if (!bind_ok(v) || !list_add(&c->binds, v))
-			return fail(err, n, "%skey 'bind': '%s' is not [udp:]GUESTPORT:HOSTADDR:HOSTPORT", where, v);
+			return errmsg(err, n, "%skey 'bind': '%s' is not [udp:]GUESTPORT:HOSTADDR:HOSTPORT", where, v);
 	} else {
 		return set_key(c, key, v, where, err, n);
 	}
@@ -241,9 +231,9 @@ static int read_file(struct vm_config *c, char *err, size_t n)
 	int rc = 0;
 
 	if (stat(c->config_file, &st) < 0 && errno == ENOENT)
-		return c->config_explicit ? fail(err, n, "config %s: no such file", c->config_file) : 0;
+		return c->config_explicit ? errmsg(err, n, "config %s: no such file", c->config_file) : 0;
 	if (!S_ISREG(st.st_mode) || !(f = fopen(c->config_file, "re")))
-		return fail(err, n, "config %s: not a readable file", c->config_file);
+		return errmsg(err, n, "config %s: not a readable file", c->config_file);
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *l, *eq, *key, *value;
 		lineno++;
@@ -252,16 +242,16 @@ static int read_file(struct vm_config *c, char *err, size_t n)
 		if (!*(l = trim(line)))
 			continue;
 		if (!(eq = strchr(l, '='))) {
-			rc = fail(err, n, "%sexpected 'key = value', got '%s'", where, l);
+			rc = errmsg(err, n, "%sexpected 'key = value', got '%s'", where, l);
 			break;
 		}
 		*eq = 0;
 		key = trim(l);
 		value = trim(eq + 1);
 		if (!*value)
-			rc = fail(err, n, "%skey '%s' has no value", where, key);
+			rc = errmsg(err, n, "%skey '%s' has no value", where, key);
 		else if ((rc = set_file_key(c, key, value, where, err, n)) == 1)
-			rc = fail(err, n, "%sunknown key '%s' (keys: %s)", where, key, keys);
+			rc = errmsg(err, n, "%sunknown key '%s' (keys: %s)", where, key, keys);
 	}
 	fclose(f);
 	return rc;
@@ -293,17 +283,17 @@ static int option(struct vm_config *c, const char *o, const char *v, bool *cli_s
 		if (!*cli_shares)
 			list_clear(&c->shares), *cli_shares = true;
 		if (!list_add(&c->shares, v))
-			return fail(err, n, "--share: more than %d shares", CONFIG_LIST_MAX);
+			return errmsg(err, n, "--share: more than %d shares", CONFIG_LIST_MAX);
 	} else if (strcmp(o, "--bind") == 0) {
 		if (!*cli_binds)
 			list_clear(&c->binds), *cli_binds = true;
 		if (!bind_ok(v) || !list_add(&c->binds, v))
-			return fail(err, n, "--bind %s: expected [udp:]GUESTPORT:HOSTADDR:HOSTPORT", v);
+			return errmsg(err, n, "--bind %s: expected [udp:]GUESTPORT:HOSTADDR:HOSTPORT", v);
 	} else if (strcmp(o, "--hostfwd") == 0) {
 		if (strchr(v, ','))
-			return fail(err, n, "--hostfwd: no commas in a rule");
+			return errmsg(err, n, "--hostfwd: no commas in a rule");
 		if (!list_add(&c->hostfwds, v))
-			return fail(err, n, "--hostfwd: more than %d rules", CONFIG_LIST_MAX);
+			return errmsg(err, n, "--hostfwd: more than %d rules", CONFIG_LIST_MAX);
 	} else {
 		static const char *const keyed[][2] = { { "--memory", "memory" }, { "--cpus", "cpus" },
 			{ "--accel", "accel" }, { "--data-size", "data-size" },
@@ -311,7 +301,7 @@ static int option(struct vm_config *c, const char *o, const char *v, bool *cli_s
 		for (size_t k = 0; k < sizeof(keyed) / sizeof(keyed[0]); k++)
 			if (strcmp(o, keyed[k][0]) == 0)
 				return set_key(c, keyed[k][1], v, where, err, n);
-		return fail(err, n, "unknown option %s", o);
+		return errmsg(err, n, "unknown option %s", o);
 	}
 	return 0;
 }
@@ -359,8 +349,8 @@ int config_load(struct vm_config *c, int argc, char **argv, char *err, size_t n)
 		if ((e = flag(c, o, &cli_shares)) == 0)
 			continue;
 		if (i + 1 >= argc)
-			return strncmp(o, "--", 2) == 0 && o[2] ? fail(err, n, "%s needs a value", o)
-								: fail(err, n, "unknown argument %s", o);
+			return strncmp(o, "--", 2) == 0 && o[2] ? errmsg(err, n, "%s needs a value", o)
+								: errmsg(err, n, "unknown argument %s", o);
 		/* --config and --top were taken first */
 		if (strcmp(o, "--config") != 0 && strcmp(o, "--top") != 0 &&
 		    option(c, o, argv[i + 1], &cli_shares, &cli_binds, err, n) < 0)

@@ -1,13 +1,13 @@
 /* host/keel-host/engine_files.c: dockerd settings from the host
  * (engine_files.h). */
 #include "engine_files.h"
+#include "errmsg.h"
 #include "child.h"
 #include "fd.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +16,6 @@
 #include <unistd.h>
 
 #define WARNING "keel-engine-settings: warning: "
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Append the file at path to fd; 0 or -errno. */
 static int copy_into(int fd, const char *path)
@@ -150,14 +140,14 @@ static int check(struct machine *m, const char *settings, const char *ca, char *
 		rmdir(ca_dir);
 	}
 	if (e < 0)
-		return fail(err, n, "engine settings: cannot run %s: %s", m->engine_bin, strerror(-e));
+		return errmsg(err, n, "engine settings: cannot run %s: %s", m->engine_bin, strerror(-e));
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	snprintf(prefix, sizeof(prefix), "engine settings %s: ", src ? src : "");
 	say_warnings(out, settings, src, rc == 3 ? NULL : prefix, all, sizeof(all));
 	if (rc == 3)
-		return fail(err, n, "engine settings: %s", all);
+		return errmsg(err, n, "engine settings: %s", all);
 	if (rc != 0 && rc != 1)
-		return fail(err, n, "engine settings: %s failed (%d)", m->engine_bin, rc);
+		return errmsg(err, n, "engine settings: %s failed (%d)", m->engine_bin, rc);
 	return 0;
 }
 
@@ -171,21 +161,21 @@ int engine_files(struct machine *m, char *err, size_t n)
 
 	if (!machine_path(m, "engine.json", settings, sizeof(settings)) ||
 	    !machine_path(m, "engine-ca.pem", bundle, sizeof(bundle)))
-		return fail(err, n, "state dir path too long");
+		return errmsg(err, n, "state dir path too long");
 	unlink(settings), unlink(bundle);
 	if (src && (m->c->engine_settings_explicit || access(src, F_OK) == 0)) {
 		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode) || access(src, R_OK) < 0)
-			return fail(err, n, "engine settings %s: not a readable file", src);
+			return errmsg(err, n, "engine settings %s: not a readable file", src);
 		have_settings = make_copy(settings, src, false, &e);
 		if (e < 0)
-			return fail(err, n, "engine settings %s: cannot copy it: %s", src, strerror(-e));
+			return errmsg(err, n, "engine settings %s: cannot copy it: %s", src, strerror(-e));
 	}
 	if (ca && stat(ca, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
 		have_ca = make_copy(bundle, ca, S_ISDIR(st.st_mode), &e);
 		if (e < 0)
-			return fail(err, n, "engine CA certificates %s: cannot read them: %s", ca, strerror(-e));
+			return errmsg(err, n, "engine CA certificates %s: cannot read them: %s", ca, strerror(-e));
 	} else if (ca && m->c->engine_ca_explicit) {
-		return fail(err, n, "engine CA certificates %s: no such file or directory", ca);
+		return errmsg(err, n, "engine CA certificates %s: no such file or directory", ca);
 	}
 	if (!have_settings && !have_ca)
 		return 0;

@@ -1,6 +1,7 @@
 /* host/keel-host/machine.c: a VM's settings made into keel-host's plan
  * (machine.h). */
 #include "machine.h"
+#include "errmsg.h"
 #include "child.h"
 #include "decimal.h"
 #include "engine_files.h"
@@ -22,16 +23,6 @@
 
 #define SHARES_MAX 16
 #define SECRET_BYTES 32
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void machine_say(const char *fmt, ...)
 {
@@ -99,18 +90,18 @@ static int state_dir(struct machine *m, char *err, size_t n)
 		e = mkdir_p(dir, 0700);
 		umask(old);
 		if (e < 0 || lstat(dir, &st) < 0)
-			return fail(err, n, "cannot create the state dir %s", dir);
+			return errmsg(err, n, "cannot create the state dir %s", dir);
 	}
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, n, "state dir %s is not a directory", dir);
+		return errmsg(err, n, "state dir %s is not a directory", dir);
 	if (st.st_uid != getuid())
-		return fail(err, n, "state dir %s belongs to uid %u, not to you (%u): refusing it (--state-dir DIR)",
+		return errmsg(err, n, "state dir %s belongs to uid %u, not to you (%u): refusing it (--state-dir DIR)",
 			    dir, (unsigned)st.st_uid, (unsigned)getuid());
 	if ((st.st_mode & 07777) != 0700)
-		return fail(err, n, "state dir %s has mode %o, not 0700: refusing it (chmod 700 it, or --state-dir DIR)",
+		return errmsg(err, n, "state dir %s has mode %o, not 0700: refusing it (chmod 700 it, or --state-dir DIR)",
 			    dir, (unsigned)(st.st_mode & 07777));
 	if (!realpath(dir, real) || !(m->state = strdup(real)))
-		return fail(err, n, "state dir %s: %s", dir, strerror(errno));
+		return errmsg(err, n, "state dir %s: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -180,14 +171,14 @@ static int accelerator(struct machine *m, char *err, size_t n)
 	int status, e;
 
 	if (m->c->accel)
-		return (m->accel = strdup(m->c->accel)) ? 0 : fail(err, n, "out of memory");
+		return (m->accel = strdup(m->c->accel)) ? 0 : errmsg(err, n, "out of memory");
 	snprintf(probe, sizeof(probe), "%s/scripts/qemu-accel", m->c->top);
 	char *argv[] = { probe, m->c->kernel, NULL };
 	if ((e = child_run(argv, out, sizeof(out), &status)) < 0)
-		return fail(err, n, "cannot run %s: %s", probe, strerror(-e));
+		return errmsg(err, n, "cannot run %s: %s", probe, strerror(-e));
 	out[strcspn(out, "\n")] = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (strcmp(out, "kvm") && strcmp(out, "tcg")))
-		return fail(err, n, "the accelerator probe failed: %s", out);
+		return errmsg(err, n, "the accelerator probe failed: %s", out);
 	m->accel = strdup(out);
 	return 0;
 }
@@ -264,7 +255,7 @@ static int data_disk(struct machine *m, char *err, size_t n)
 		return 0;
 	if (access(data, F_OK) < 0) {
 		if (!size_bytes(m->c->data_size, &size))
-			return fail(err, n, "data-size '%s' is not a size", m->c->data_size);
+			return errmsg(err, n, "data-size '%s' is not a size", m->c->data_size);
 		snprintf(dir, sizeof(dir), "%s", data);
 		if (strrchr(dir, '/') && strrchr(dir, '/') != dir)
 			*strrchr(dir, '/') = 0, mkdir_p(dir, 0755);
@@ -272,7 +263,7 @@ static int data_disk(struct machine *m, char *err, size_t n)
 			int e = errno;
 			if (fd >= 0)
 				close(fd), unlink(data);
-			return fail(err, n, "cannot create the data disk %s: %s", data, strerror(e));
+			return errmsg(err, n, "cannot create the data disk %s: %s", data, strerror(e));
 		}
 		close(fd);
 		machine_say("created data disk %s (%s, sparse; formatted by the guest)", data, m->c->data_size);
@@ -296,7 +287,7 @@ static int secret(struct machine *m, char *err, size_t n)
 	if (!machine_path(m, "secret", path, sizeof(path)) ||
 	    getrandom(s, sizeof(s), 0) != (ssize_t)sizeof(s) ||
 	    fd_write_file_atomic(path, s, sizeof(s), 0600) < 0)
-		return fail(err, n, "cannot write %s", path);
+		return errmsg(err, n, "cannot write %s", path);
 	argv_add(&m->qemu, "-fw_cfg"), argv_addf(&m->qemu, "name=opt/keel/secret,file=%s", path);
 	return 0;
 }
@@ -328,7 +319,7 @@ static int vsock(struct machine *m, char *err, size_t n)
 		snprintf(args, sizeof(args), "--vsock %u --secret %s/secret\n", cid, m->state);
 	} else {
 		if (access(m->vsock_bin, X_OK) < 0)
-			return fail(err, n, "%s missing (make), and /dev/vhost-vsock is not usable", m->vsock_bin);
+			return errmsg(err, n, "%s missing (make), and /dev/vhost-vsock is not usable", m->vsock_bin);
 		argv_add(&cmd, m->vsock_bin);
 		argv_add(&cmd, "--socket"), argv_addf(&cmd, "%s/keel-vsock.vu", m->state);
 		argv_add(&cmd, "--uds"), argv_addf(&cmd, "%s/vsock.sock", m->state);
@@ -351,7 +342,7 @@ static int vsock(struct machine *m, char *err, size_t n)
 		argv_add(&m->plan, w);
 	if (!machine_path(m, "keelctl-args", path, sizeof(path)) ||
 	    fd_write_file_atomic(path, args, strlen(args), 0600) < 0)
-		return fail(err, n, "cannot write %s", path);
+		return errmsg(err, n, "cannot write %s", path);
 	return 0;
 }
 
@@ -370,7 +361,7 @@ static int shares(struct machine *m, char *err, size_t n)
 	text = m->shares_list ? m->shares_list : "";
 	if (!machine_path(m, "shares", path, sizeof(path)) ||
 	    fd_write_file_atomic(path, text, strlen(text), 0600) < 0)
-		return fail(err, n, "cannot write %s", path);
+		return errmsg(err, n, "cannot write %s", path);
 	return 0;
 }
 
@@ -428,14 +419,14 @@ int machine_prepare(struct machine *m, const struct vm_config *c, char *err, siz
 		return -1;
 	pid_t running = running_daemon(m);
 	if (running)
-		return fail(err, n, "a VM runs in %s already (keel-host pid %d): stop it first", m->state, (int)running);
+		return errmsg(err, n, "a VM runs in %s already (keel-host pid %d): stop it first", m->state, (int)running);
 	fresh_state(m);
 	if (access(c->kernel, R_OK) < 0)
-		return fail(err, n, "no kernel at %s (make kernel)", c->kernel);
+		return errmsg(err, n, "no kernel at %s (make kernel)", c->kernel);
 	if (access(c->image, R_OK) < 0)
-		return fail(err, n, "no image at %s (make image)", c->image);
+		return errmsg(err, n, "no image at %s (make image)", c->image);
 	if (!in_path("qemu-system-x86_64"))
-		return fail(err, n, "qemu-system-x86_64 not found (scripts/install-deps)");
+		return errmsg(err, n, "qemu-system-x86_64 not found (scripts/install-deps)");
 	if (accelerator(m, err, n) < 0)
 		return -1;
 	qemu_base(m);

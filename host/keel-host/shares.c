@@ -1,11 +1,11 @@
 /* host/keel-host/shares.c: shares and their file servers (shares.h). */
 #include "shares.h"
+#include "errmsg.h"
 #include "child.h"
 #include "mountpoint.h"
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +14,6 @@
 #include <unistd.h>
 
 #define ID_MAX 4294967294ul   /* the last id virtiofsd translates */
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The working directory as the user's shell names it: $PWD when it is
  * this directory, else the physical path. */
@@ -92,7 +82,7 @@ int share_parse(const char *spec, bool force_9p, struct share *s, char *err, siz
 
 	*s = (struct share){ .p9 = force_9p };
 	if (dlen >= sizeof(dir) || strlen(spec) >= sizeof(rest))
-		return fail(err, n, "share: %s: path too long", spec);
+		return errmsg(err, n, "share: %s: path too long", spec);
 	memcpy(dir, spec, dlen);
 	dir[dlen] = 0;
 	snprintf(rest, sizeof(rest), "%s", spec[dlen] ? spec + dlen + 1 : "");
@@ -108,18 +98,18 @@ int share_parse(const char *spec, bool force_9p, struct share *s, char *err, siz
 		*(colon ? colon : rest) = 0;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return fail(err, n, "share: %s is not a directory", dir);
+		return errmsg(err, n, "share: %s is not a directory", dir);
 	if (!absolute(dir, s->dir, sizeof(s->dir)))
-		return fail(err, n, "share: %s: cannot make it an absolute path", dir);
+		return errmsg(err, n, "share: %s: cannot make it an absolute path", dir);
 	/* the kernel command line splits on ' ', keel.share on ':', QEMU's and
 	 * virtiofsd's option strings on ','; keel-init takes these characters */
 	if (!passable(s->dir))
-		return fail(err, n, "share: %s: only letters, digits and ._+@-/ can be passed to the VM", s->dir);
+		return errmsg(err, n, "share: %s: only letters, digits and ._+@-/ can be passed to the VM", s->dir);
 	if (!share_path_allowed(s->dir))
-		return fail(err, n, "share: %s is at or below a directory the VM's own system uses", s->dir);
+		return errmsg(err, n, "share: %s is at or below a directory the VM's own system uses", s->dir);
 	make_tag(s->tag, rest[0] ? rest : strrchr(s->dir, '/') + 1);
 	if (!s->tag[0])
-		return fail(err, n, "share: empty tag for %s", s->dir);
+		return errmsg(err, n, "share: empty tag for %s", s->dir);
 	return 0;
 }
 
@@ -165,7 +155,7 @@ int shares_collect(const struct vm_config *c, struct share *out, size_t cap, siz
 	for (size_t i = 0; i < c->shares.n; i++) {
 		struct share *s = &out[*n];
 		if (*n == cap)
-			return fail(err, errlen, "share: more than %zu shares", cap);
+			return errmsg(err, errlen, "share: more than %zu shares", cap);
 		if (share_parse(c->shares.v[i], c->force_9p, s, err, errlen) < 0)
 			return -1;
 		if (tag_taken(out, *n, s->tag)) {
@@ -175,9 +165,9 @@ int shares_collect(const struct vm_config *c, struct share *out, size_t cap, siz
 		}
 		for (size_t j = 0; j < *n; j++) {
 			if (below(s->dir, out[j].dir))
-				return fail(err, errlen, "share: %s is inside the share %s", s->dir, out[j].dir);
+				return errmsg(err, errlen, "share: %s is inside the share %s", s->dir, out[j].dir);
 			if (below(out[j].dir, s->dir))
-				return fail(err, errlen, "share: %s is inside the share %s", out[j].dir, s->dir);
+				return errmsg(err, errlen, "share: %s is inside the share %s", out[j].dir, s->dir);
 		}
 		(*n)++;
 	}
@@ -277,17 +267,17 @@ static int serve_virtiofsd(struct machine *m, size_t i, const struct share *s, c
 	snprintf(name, sizeof(name), "fs-%zu", i);
 	snprintf(sock, sizeof(sock), "%s.sock", name);
 	if (!machine_path(m, name, sock_dir, sizeof(sock_dir)) || !machine_path(m, sock, front, sizeof(front)))
-		return fail(err, n, "state dir path too long");
+		return errmsg(err, n, "state dir path too long");
 	if (!remap_root(m, "subuid", &sub_uid) || !remap_root(m, "subgid", &sub_gid))
-		return fail(err, n, "share %s: no dockremap ids in %s/rootfs/files/etc/subuid, subgid",
+		return errmsg(err, n, "share %s: no dockremap ids in %s/rootfs/files/etc/subuid, subgid",
 			    s->dir, m->c->top);
 	if (mkdir(sock_dir, 0700) < 0 && errno != EEXIST)
-		return fail(err, n, "share %s: cannot make %s: %s", s->dir, sock_dir, strerror(errno));
+		return errmsg(err, n, "share %s: cannot make %s: %s", s->dir, sock_dir, strerror(errno));
 	snprintf(sock, sizeof(sock), "%s/virtiofsd.sock", sock_dir);
 	unlink(sock);
 	if (m->root) {
 		if (chown(sock_dir, uid, gid) < 0)
-			return fail(err, n, "share %s: cannot chown %s: %s", s->dir, sock_dir, strerror(errno));
+			return errmsg(err, n, "share %s: cannot chown %s: %s", s->dir, sock_dir, strerror(errno));
 		argv_add(&drop, "setpriv");
 		argv_addf(&drop, "--reuid=%u", (unsigned)uid);
 		argv_addf(&drop, "--regid=%u", (unsigned)gid);
@@ -297,7 +287,7 @@ static int serve_virtiofsd(struct machine *m, size_t i, const struct share *s, c
 		argv_add(&drop, "--pdeathsig"), argv_add(&drop, "keep");
 		if (!drop_can_run(&drop, m->virtiofsd_bin, m->fsguard_bin)) {
 			argv_free(&drop);
-			return fail(err, n, "share %s: its file server runs as uid %u, who cannot run %s and %s (install keel where that user can read it)",
+			return errmsg(err, n, "share %s: its file server runs as uid %u, who cannot run %s and %s (install keel where that user can read it)",
 				    s->dir, (unsigned)uid, m->virtiofsd_bin, m->fsguard_bin);
 		}
 	}
@@ -332,7 +322,7 @@ int share_serve(struct machine *m, size_t i, const struct share *s, char *err, s
 	if (!s->p9 && access(m->virtiofsd_bin, X_OK) == 0)
 		return serve_virtiofsd(m, i, s, err, n);
 	if (m->root)
-		return fail(err, n, "share %s: 9p would serve it with root's access; as root, keel serves shares only through virtiofsd (make, or drop --9p)", s->dir);
+		return errmsg(err, n, "share %s: 9p would serve it with root's access; as root, keel serves shares only through virtiofsd (make, or drop --9p)", s->dir);
 	if (!s->p9)
 		machine_say("warning: %s missing (make): serving %s over 9p, ids not translated",
 			    m->virtiofsd_bin, s->dir);
