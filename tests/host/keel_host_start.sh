@@ -9,7 +9,9 @@
 #     is made 0700; the data disk is made sparse at the size asked, and
 #     keel.data.new is on the kernel command line of that start only
 #   - every share gets its own file server (read-only ones --readonly),
-#     device and keel.share; tags are made unique; STATE/shares lists them
+#     device and keel.share; tags are made unique; STATE/shares lists them;
+#     a relative path with ".." is made absolute; ":9p" is QEMU's 9p, with
+#     QEMU under keel-fsguard
 #   - the per-boot secret is 32 bytes, mode 0600, and keelctl-args names it
 #   - keel-host is in the background when start returns, with the helpers
 #     running as the user, and run-vm stop leaves nothing of the VM running
@@ -112,6 +114,14 @@ start --no-share --data "$TMP/data.img"
 check "the second start on that disk: no keel.data.new" \
 	bash -c '[[ "$1" == *" keel.data=/dev/vdb"* && "$1" != *keel.data.new* ]]' _ "$(append)"
 check "... and no share (--no-share beats the config's)" bash -c '[[ "$1" != *keel.share* ]]' _ "$(append)"
+as_user "$RV" stop --state-dir "$st" >/dev/null 2>&1
+
+# a relative share path with "..": made absolute as the shell would; 9p asked for
+(cd "$TMP/proj/src" && start --no-data --share ../../docs:9p)
+check "a relative share with .. is made absolute, served over 9p as the user asked" \
+	bash -c '[[ "$1" == *" keel.share=docs:$2/docs:9p"* ]] && grep -qx "local,path=$2/docs,mount_tag=docs,security_model=none,id=fs0" "$3"' _ "$(append)" "$TMP" "$argv"
+check "... with QEMU under keel-fsguard (qemu-cmdline starts with it)" \
+	bash -c 'guard=$2; eval "set -- $(cat "$1/qemu-cmdline")"; [ "$1" = "$guard" ] && [ "$2" = qemu-system-x86_64 ]' _ "$st" "$USER_TOP/build/keel-fsguard"
 as_user "$RV" stop --state-dir "$st" >/dev/null 2>&1
 
 # refused before anything starts
