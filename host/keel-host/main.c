@@ -1,43 +1,42 @@
 /* host/keel-host/main.c: keel-host, the one host process of a VM (docs/
- * host-daemon.md). `keel-host start [OPTIONS]` (what scripts/run-vm start
- * runs) reads the user's config and the options (config.h), makes the plan
- * from them (machine.h), and goes into the background with it once QEMU
- * runs; `keel-host --state ...` takes a plan directly (plan.h: the tests
- * run it so, with a stand-in for QEMU). With the plan it starts the helpers and QEMU (supervise.h), serves the docker
- * socket, publish and binds in-process (services.h), keeps the guest clock
- * (timekeeper.h), writes STATE/status.json (status.h) and the bounded
- * console log (console.h). One epoll loop: a signalfd (SIGCHLD, SIGTERM,
- * SIGINT, SIGHUP) and the console sockets; deadlines are epoll timeouts.
+ * host-daemon.md). `keel-host start [OPTIONS]` (start.h; what scripts/
+ * run-vm start runs) makes the plan from the user's config and the options
+ * and execs keel-host with it in the background; `keel-host --state ...`
+ * takes a plan directly (plan.h; the tests run it so, with a stand-in for
+ * QEMU). With the plan it starts the helpers and QEMU (supervise.h),
+ * serves the docker socket, publish and binds in-process (services.h),
+ * keeps the guest clock (timekeeper.h), writes STATE/status.json
+ * (status.h) and the bounded console log (console.h). One epoll loop: a
+ * signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP) and the console sockets;
+ * deadlines are epoll timeouts.
  *
  * SIGTERM (run-vm stop): the agent is asked to power off (QMP
  * system_powerdown when it does not answer); a second SIGTERM, or QEMU
- * still there after the grace (90 s; 10 s without the agent), quits QEMU. When QEMU exits, the helpers and
- * services stop and keel-host exits: 0 when QEMU exited 0, else 1. */
+ * still there after the grace (90 s; 10 s without the agent), quits QEMU.
+ * When QEMU exits, the helpers and services stop and keel-host exits: 0
+ * when QEMU exited 0, else 1. */
 #include "clock.h"
 #include "config.h"
 #include "console.h"
 #include "fd.h"
 #include "fuse_prime.h"
 #include "log.h"
-#include "machine.h"
 #include "plan.h"
 #include "qmp.h"
 #include "rpc.h"
 #include "services.h"
+#include "start.h"
 #include "status.h"
 #include "supervise.h"
 #include "timekeeper.h"
 #include "vu_relay.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,8 +45,6 @@
 #define QUIT_GRACE_MS 5000u      /* QMP quit / SIGTERM before SIGKILL */
 #define NO_AGENT_GRACE_MS 10000u /* the same when the agent did not take it */
 #define REBOOTS_MAX 5u           /* VM restarts for a dead helper, then exit */
-
-#define START_WAIT_MS 60000u   /* keel-host start: helpers and QEMU up */
 
 static const char usage[] =
 "usage: keel-host start [OPTIONS]   (the VM of the config file and OPTIONS, in the background)\n"
@@ -392,7 +389,7 @@ static int daemon_main(int argc, char **argv)
 	int rc;
 
 	if (plan_parse(argc, argv, &d.plan, err, sizeof(err)) < 0) {
-		fprintf(stderr, "keel-host: %s\n%s%s", err, usage, config_usage);
+		fprintf(stderr, "keel-host: %s\n%s", err, usage);
 		return 2;
 	}
 	if ((d.sfd = block_signals()) < 0 || setup(&d) < 0) {
@@ -404,103 +401,6 @@ static int daemon_main(int argc, char **argv)
 	unlink(d.path[P_PIDFILE]);
 	unlink(d.path[P_CONSOLE_SOCK]);
 	return rc;
-}
-
-/* keel's tree: --top DIR, else the directory above build/keel-host */
-static void find_top(int argc, char **argv, char *top, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	for (int i = 2; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--top") == 0) {
-			snprintf(top, cap, "%s", argv[i + 1]);
-			return;
-		}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = 0;
-	for (int up = 0; up < 2 && strrchr(exe, '/'); up++)
-		*strrchr(exe, '/') = 0;
-	snprintf(top, cap, "%s", exe[0] ? exe : ".");
-}
-
-/* true once path exists; false when pid exited first or at the deadline */
-static bool wait_path(const char *path, pid_t pid, uint64_t deadline)
-{
-	struct stat st;
-	int status;
-
-	while (mono_ms() < deadline) {
-		if (stat(path, &st) == 0 && (S_ISSOCK(st.st_mode) || st.st_size > 0))
-			return true;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return false;
-		usleep(50000);
-	}
-	return false;
-}
-
-/* In the background: its own session, the log as stdout and stderr, and
- * KEEL_HELPER_OF=STATE in its environment and so in every child's
- * (run-vm's check that a pid is this VM's). The parent returns once QEMU
- * wrote its pid file (and the docker socket is served): 0, or 1 when the
- * daemon exited first. */
-static int background(struct machine *m)
-{
-	char log[PATH_MAX], qemu_pid[PATH_MAX], docker[PATH_MAX];
-	uint64_t deadline = mono_ms() + START_WAIT_MS;
-	int fd, null;
-	pid_t pid;
-
-	fflush(stderr);
-	machine_path(m, "keel-host.log", log, sizeof(log));
-	machine_path(m, "docker.sock", docker, sizeof(docker));
-	machine_path(m, "qemu.pid", qemu_pid, sizeof(qemu_pid));
-	unlink(qemu_pid);
-	if ((pid = fork()) < 0) {
-		machine_say("error: fork: %s", strerror(errno));
-		return 1;
-	}
-	if (pid == 0) {
-		setsid();
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(1);
-		/* exec'd again with the plan, so that /proc/PID/environ and
-		 * cmdline show them (setenv alone changes neither) */
-		setenv("KEEL_HELPER_OF", m->state, 1);
-		execv("/proc/self/exe", m->plan.v);
-		_exit(127);
-	}
-	if (!wait_path(qemu_pid, pid, deadline)) {
-		if (kill(pid, 0) == 0) {
-			machine_say("error: QEMU did not start within %u s: stopping", START_WAIT_MS / 1000);
-			kill(pid, SIGTERM);
-		}
-		return 1;
-	}
-	if (m->c->docker_sock && !wait_path(docker, pid, mono_ms() + 10000))
-		machine_say("warning: no docker socket on the host yet (see %s)", log);
-	return 0;
-}
-
-static int start_main(int argc, char **argv)
-{
-	static struct vm_config c;
-	static struct machine m;
-	char top[PATH_MAX], err[4096];
-
-	find_top(argc, argv, top, sizeof(top));
-	config_defaults(&c, top);
-	if (config_load(&c, argc - 2, argv + 2, err, sizeof(err)) < 0 ||
-	    machine_prepare(&m, &c, err, sizeof(err)) < 0) {
-		machine_say("error: %s", err);
-		return 1;
-	}
-	machine_say("booting (%s, %u cpus, %u MiB; console: %s/console.log; daemon log: %s/keel-host.log)",
-		    m.accel, c.cpus, c.memory_mib, m.state, m.state);
-	return background(&m);
 }
 
 int main(int argc, char **argv)
